@@ -1,0 +1,7 @@
+"""``python -m disputes``: the same as the ``disputes`` command."""
+
+from __future__ import annotations
+
+from disputes.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""The HTTP API: thin routers that translate requests into application calls."""

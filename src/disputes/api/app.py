@@ -1,0 +1,42 @@
+"""Build the FastAPI application around a container (the composition root's product)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from disputes import __version__
+from disputes.api import problems
+from disputes.api.metrics import count_requests
+from disputes.api.routes import claims, health
+from disputes.bootstrap import Container, bootstrap
+
+DESCRIPTION = """After-sales disputes: buyers open claims on orders, merchants answer, mediators decide,
+money is refunded. Every change is an event; errors are RFC 9457 problem+json."""
+
+
+def create_app(container: Container | None = None) -> FastAPI:
+    """The API. Without a container, one is bootstrapped from the environment's settings."""
+    owned = container is None
+    container = container or bootstrap()
+
+    @asynccontextmanager
+    async def lifespan(api: FastAPI) -> AsyncIterator[None]:
+        yield
+        if owned:
+            container.close()
+
+    api = FastAPI(
+        title="Disputes",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    api.state.container = container
+    problems.install(api)
+    api.middleware("http")(count_requests)
+    api.include_router(claims.router)
+    api.include_router(health.router)
+    return api

@@ -1,0 +1,78 @@
+"""Dependencies shared by the routers: the container, the authenticated actor, If-Match."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated
+
+from fastapi import Depends, Header, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from disputes.api.problems import ApiProblem
+from disputes.application import DisputesApplication
+from disputes.bootstrap import Container
+from disputes.domain.parties import Actor, Role
+
+_bearer = HTTPBearer(auto_error=False, description="A token from `disputes principals add`")
+_IF_MATCH = re.compile(r'^\s*(?:W/)?"?([0-9]{1,9})"?\s*$')
+_UNAUTHORIZED = {"WWW-Authenticate": "Bearer"}
+
+
+def get_container(request: Request) -> Container:
+    container: Container = request.app.state.container
+    return container
+
+
+def get_application(container: Annotated[Container, Depends(get_container)]) -> DisputesApplication:
+    return container.app
+
+
+def get_actor(
+    container: Annotated[Container, Depends(get_container)],
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Actor:
+    if credentials is None:
+        raise ApiProblem(
+            401,
+            "unauthorized",
+            "Authentication required",
+            "send Authorization: Bearer <token>",
+            _UNAUTHORIZED,
+        )
+    actor = container.principals.authenticate(credentials.credentials, now=container.clock())
+    if actor is None:
+        raise ApiProblem(
+            401, "invalid-token", "Invalid token", "the token is unknown, revoked or expired", _UNAUTHORIZED
+        )
+    return actor
+
+
+def expected_version(
+    if_match: Annotated[
+        str | None,
+        Header(description='`"<version>"` from the ETag: the command applies only to that version'),
+    ] = None,
+) -> int | None:
+    if if_match is None or if_match.strip() == "*":
+        return None
+    found = _IF_MATCH.match(if_match)
+    if found is None:
+        raise ApiProblem(422, "invalid-if-match", "Invalid If-Match", 'If-Match must be a version like "3"')
+    return int(found.group(1))
+
+
+def require_role(*roles: Role):  # type: ignore[no-untyped-def]
+    """A dependency admitting only principals of these roles (403 for the others)."""
+
+    def check(actor: Annotated[Actor, Depends(get_actor)]) -> Actor:
+        if actor.role not in roles:
+            names = ", ".join(r.value for r in roles)
+            raise ApiProblem(403, "forbidden-role", "Forbidden", f"only {names} may do this")
+        return actor
+
+    return check
+
+
+App = Annotated[DisputesApplication, Depends(get_application)]
+CurrentActor = Annotated[Actor, Depends(get_actor)]
+ExpectedVersion = Annotated[int | None, Depends(expected_version)]

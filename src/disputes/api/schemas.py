@@ -1,0 +1,253 @@
+"""Request and response schemas of the HTTP contract (shared/API.md).
+
+Requests are strict: unknown fields, wrong JSON types (a number where a string is due, "true" or 1 for
+a boolean, "5" for an integer), amounts that are not decimal strings, unknown enum values and naive times are all refused
+with 422 before the application is called.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    StringConstraints,
+)
+
+from disputes.domain.claim import Claim
+from disputes.domain.parties import PRINCIPAL_ID_PATTERN
+from disputes.domain.policy import Windows
+from disputes.domain.vocabulary import (
+    ClaimKind,
+    ClaimReason,
+    ClaimStatus,
+    EvidenceKind,
+    MerchantDecision,
+    Outcome,
+    Party,
+    ReturnCondition,
+)
+from disputes.event_data import EventRecord, plain
+
+AMOUNT_PATTERN = r"^[0-9]{1,13}(\.[0-9]{1,4})?$"
+
+Amount = Annotated[
+    str,
+    StringConstraints(pattern=AMOUNT_PATTERN, max_length=18),
+    Field(description='Decimal string in the claim\'s currency, e.g. "12.50"', examples=["12.50"]),
+]
+Currency = Annotated[
+    str, StringConstraints(pattern=r"^[A-Z]{3}$"), Field(description="ISO 4217 code", examples=["CNY"])
+]
+_RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?([Zz]|[+-]\d{2}:?\d{2})$")
+
+
+def _rfc3339_text(value: Any) -> Any:
+    """Refuse what lax pydantic would take for a time: a JSON number or a digit string (Unix seconds)."""
+    if not isinstance(value, str) or not _RFC3339.match(value):
+        raise ValueError("must be an RFC 3339 time with a zone, e.g. 2026-11-20T09:00:00Z")
+    return value
+
+
+Time = Annotated[AwareDatetime, BeforeValidator(_rfc3339_text)]
+PrincipalId = Annotated[str, StringConstraints(pattern=PRINCIPAL_ID_PATTERN)]
+Reference = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r"^[^\x00-\x1f\x7f]+$")]
+ShortText = Annotated[str, StringConstraints(min_length=1, max_length=500)]
+LongText = Annotated[str, StringConstraints(min_length=1, max_length=4000)]
+Sha256 = Annotated[str, StringConstraints(pattern=r"^[0-9a-fA-F]{64}$")]
+Uri = Annotated[str, StringConstraints(max_length=2048, pattern=r"^https?://[^\s]+$")]
+
+
+class Request(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ClaimCreate(Request):
+    order_id: PrincipalId
+    merchant_id: PrincipalId
+    kind: ClaimKind
+    reason: ClaimReason
+    order_amount: Amount
+    claimed_amount: Amount
+    currency: Currency
+    delivered_at: Time | None = Field(description="null when the order was not delivered")
+    description: LongText
+
+
+class MerchantResponseCreate(Request):
+    decision: MerchantDecision
+    amount: Amount | None = Field(default=None, description="the offered amount; only with 'offer'")
+    message: Annotated[str, StringConstraints(max_length=4000)] = ""
+
+
+class OfferAnswerCreate(Request):
+    accept: StrictBool
+
+
+class MessageCreate(Request):
+    body: LongText
+
+
+class EvidenceCreate(Request):
+    kind: EvidenceKind
+    description: LongText
+    sha256: Sha256
+    size_bytes: Annotated[StrictInt, Field(ge=0, le=10 * 1024**3)]
+    uri: Uri | None = None
+
+
+class MediationRequestCreate(Request):
+    reason: LongText
+
+
+class AssignmentCreate(Request):
+    mediator_id: PrincipalId | None = Field(default=None, description="default: the calling mediator")
+
+
+class EvidenceRequestCreate(Request):
+    from_party: Party
+    description: LongText
+    due_at: Time | None = Field(default=None, description="default: the policy's evidence window")
+
+
+class DecisionCreate(Request):
+    outcome: Outcome
+    amount: Amount | None = Field(
+        default=None, description="for refund outcomes; full_refund defaults to the claim"
+    )
+    rationale: LongText
+
+
+class ReturnShipmentCreate(Request):
+    carrier: ShortText
+    tracking_number: Reference
+
+
+class ReturnReceiptCreate(Request):
+    condition: ReturnCondition
+
+
+class RefundCreate(Request):
+    amount: Amount
+    payment_reference: Reference
+
+
+class LegalEscalationCreate(Request):
+    reason: LongText
+    case_reference: Reference | None = None
+
+
+class LegalOutcomeCreate(Request):
+    outcome: LongText
+    reference: Reference
+
+
+class WithdrawalCreate(Request):
+    reason: LongText
+
+
+class ClosureCreate(Request):
+    summary: LongText
+
+
+# ---- responses ----------------------------------------------------------------------------------
+class DeadlinePublic(BaseModel):
+    name: str = Field(examples=["merchant_response"])
+    due_at: datetime
+
+
+class ClaimPublic(BaseModel):
+    id: str
+    version: int
+    status: ClaimStatus
+    kind: ClaimKind
+    reason: ClaimReason
+    order_id: str
+    buyer_id: str
+    merchant_id: str
+    currency: str
+    order_amount: str
+    claimed_amount: str
+    offer_amount: str | None
+    agreed_amount: str | None
+    refunded_amount: str
+    outcome: Outcome | None
+    mediator_id: str | None
+    delivered_at: datetime | None
+    deadlines: list[DeadlinePublic]
+    opened_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, claim: Claim, windows: Windows) -> ClaimPublic:
+        def amount(money: Any) -> str | None:
+            return None if money is None else str(money.amount)
+
+        return cls(
+            id=str(claim.id),
+            version=claim.version,
+            status=ClaimStatus(claim.status),
+            kind=ClaimKind(claim.kind),
+            reason=ClaimReason(claim.reason),
+            order_id=claim.order_id,
+            buyer_id=claim.buyer_id,
+            merchant_id=claim.merchant_id,
+            currency=claim.currency,
+            order_amount=str(claim.order_amount.amount),
+            claimed_amount=str(claim.claimed_amount.amount),
+            offer_amount=amount(claim.offer_amount),
+            agreed_amount=amount(claim.agreed_amount),
+            refunded_amount=str(claim.refunded_amount.amount),
+            outcome=None if claim.outcome is None else Outcome(claim.outcome),
+            mediator_id=claim.mediator_id,
+            delivered_at=claim.delivered_at,
+            deadlines=[DeadlinePublic(name=d.name, due_at=d.due_at) for d in claim.deadlines(windows)],
+            opened_at=claim.opened_at,
+            updated_at=claim.modified_on,
+        )
+
+
+class ActorPublic(BaseModel):
+    role: str
+    id: str
+
+
+class HistoryEntry(BaseModel):
+    version: int
+    type: str = Field(examples=["ClaimOpened"])
+    recorded_at: datetime
+    actor: ActorPublic
+    data: dict[str, Any]
+
+    @classmethod
+    def of(cls, record: EventRecord) -> HistoryEntry:
+        return cls(
+            version=record.version,
+            type=record.type,
+            recorded_at=record.recorded_at,
+            actor=ActorPublic(**record.actor.as_dict()),
+            data=plain(record.data),
+        )
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    claim_id: str | None = None
+    errors: list[dict[str, Any]] | None = None
+
+
+class Health(BaseModel):
+    status: str

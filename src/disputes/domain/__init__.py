@@ -1,0 +1,1 @@
+"""The claim domain: aggregate, value types, errors and policy. Imports no framework."""

@@ -1,0 +1,211 @@
+"""One hierarchy of domain errors. Each has a stable ``code`` that the API turns into a problem type.
+
+``status`` is the HTTP status the API should use; the domain itself knows nothing of HTTP, it only
+classifies: 409 for a refused state transition, 403 for an actor who may not act, 422 for a bad value.
+"""
+
+from __future__ import annotations
+
+
+class DisputesError(Exception):
+    """Base of every error this program raises on purpose."""
+
+    code = "disputes-error"
+    title = "Request refused"
+    status = 400
+
+    def __init__(self, detail: str, *, claim_id: str | None = None) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.claim_id = claim_id
+
+
+class InvalidValue(DisputesError):
+    code = "invalid-value"
+    title = "Invalid value"
+    status = 422
+
+
+class ClaimError(DisputesError):
+    """A rule of the claim refused the command."""
+
+    code = "claim-rule"
+    title = "Claim rule violated"
+    status = 409
+
+
+# --- values -----------------------------------------------------------------------------------------
+class InvalidAmount(InvalidValue):
+    code = "invalid-amount"
+    title = "Invalid amount"
+
+
+class UnknownCurrency(InvalidValue):
+    code = "unknown-currency"
+    title = "Unknown currency"
+
+
+class CurrencyMismatch(InvalidValue):
+    code = "currency-mismatch"
+    title = "Currency does not match the claim"
+
+
+# --- eligibility at opening -------------------------------------------------------------------------
+class ClaimNotEligible(InvalidValue):
+    code = "claim-not-eligible"
+    title = "Claim not eligible"
+
+
+class ClaimedAmountExceedsOrder(ClaimNotEligible):
+    code = "claimed-amount-exceeds-order"
+    title = "Claimed amount exceeds the order amount"
+
+
+class NoReasonReturnWindowClosed(ClaimNotEligible):
+    code = "no-reason-return-window-closed"
+    title = "No-reason return window has closed"
+
+
+class NoReasonReturnNotDelivered(ClaimNotEligible):
+    code = "no-reason-return-not-delivered"
+    title = "No-reason return needs a delivered order"
+
+
+class NotReceivedButDelivered(ClaimNotEligible):
+    code = "not-received-but-delivered"
+    title = "Order is marked delivered"
+
+
+class DeliveryInFuture(ClaimNotEligible):
+    code = "delivery-in-future"
+    title = "Delivery time is in the future"
+
+
+# --- who may act ------------------------------------------------------------------------------------
+class NotPermitted(ClaimError):
+    code = "not-permitted"
+    title = "Actor may not do this"
+    status = 403
+
+
+class NotClaimBuyer(NotPermitted):
+    code = "not-claim-buyer"
+    title = "Only the claim's buyer may do this"
+
+
+class NotClaimMerchant(NotPermitted):
+    code = "not-claim-merchant"
+    title = "Only the claim's merchant may do this"
+
+
+class NotAssignedMediator(NotPermitted):
+    code = "not-assigned-mediator"
+    title = "Only the assigned mediator may do this"
+
+
+class NotAParty(NotPermitted):
+    code = "not-a-party"
+    title = "Only a party of the claim may do this"
+
+
+# --- state transitions ------------------------------------------------------------------------------
+class ClaimClosed(ClaimError):
+    code = "claim-closed"
+    title = "Claim is closed"
+
+
+class InvalidTransition(ClaimError):
+    code = "invalid-transition"
+    title = "Not possible in the claim's current status"
+
+
+class MediationRequired(ClaimError):
+    code = "mediation-required"
+    title = "A decision needs mediation"
+
+
+class MediatorNotAssigned(ClaimError):
+    code = "mediator-not-assigned"
+    title = "No mediator is assigned"
+
+
+class AmountRequired(InvalidValue):
+    code = "amount-required"
+    title = "An amount is required"
+
+
+class AmountNotAllowed(InvalidValue):
+    code = "amount-not-allowed"
+    title = "No amount is allowed here"
+
+
+class OfferExceedsClaim(ClaimError):
+    code = "offer-exceeds-claim"
+    title = "Offer is not below the claimed amount"
+    status = 422
+
+
+class DecisionExceedsOrder(ClaimError):
+    code = "decision-exceeds-order"
+    title = "Decided amount exceeds the order amount"
+    status = 422
+
+
+class DecisionBelowRefunded(ClaimError):
+    code = "decision-below-refunded"
+    title = "Decided amount is below what was already refunded"
+    status = 422
+
+
+class RefundExceedsOrder(ClaimError):
+    code = "refund-exceeds-order"
+    title = "Refunds would exceed the order amount"
+
+
+class RefundExceedsAgreed(ClaimError):
+    code = "refund-exceeds-agreed"
+    title = "Refunds would exceed the agreed amount"
+
+
+class DuplicatePaymentReference(ClaimError):
+    code = "duplicate-payment-reference"
+    title = "Payment reference already used on this claim"
+
+
+class EvidenceDueInPast(InvalidValue):
+    code = "evidence-due-in-past"
+    title = "Evidence due time is in the past"
+
+
+# --- application-level ------------------------------------------------------------------------------
+class ClaimNotFound(DisputesError):
+    code = "claim-not-found"
+    title = "Claim not found"
+    status = 404
+
+
+class VersionNotFound(DisputesError):
+    code = "version-not-found"
+    title = "Claim version not found"
+    status = 404
+
+
+class ConcurrentUpdate(DisputesError):
+    """Another command saved this claim first; nothing of this one was recorded."""
+
+    code = "concurrent-update"
+    title = "Claim was changed concurrently"
+    status = 409
+
+
+class StaleVersion(DisputesError):
+    """The caller's If-Match version is not the claim's current version."""
+
+    code = "stale-version"
+    title = "Claim version does not match If-Match"
+    status = 412
+
+
+class OpenClaimExists(ClaimError):
+    code = "open-claim-exists"
+    title = "This order already has an open claim"

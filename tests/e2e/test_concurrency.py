@@ -1,0 +1,103 @@
+"""Commands racing on one claim over HTTP, from two threads with connections of their own."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from typing import Any
+
+import httpx
+from e2e_client import Api
+
+
+def race(
+    api: Api, commands: Sequence[tuple[str, str, str, dict[str, Any], dict[str, str]]]
+) -> list[httpx.Response]:
+    """Send (who, claim_id, command, body, headers) at the same moment, one thread and connection each."""
+    clients = [
+        httpx.Client(
+            base_url=api.http.base_url, timeout=30, headers={"Authorization": f"Bearer {api.token(who)}"}
+        )
+        for who, *_ in commands
+    ]
+    start = threading.Barrier(len(commands))
+    answers: list[httpx.Response | None] = [None] * len(commands)
+
+    def send(i: int) -> None:
+        _, claim_id, command, body, headers = commands[i]
+        clients[i].get("/healthz")  # connect first, so that both requests leave together
+        start.wait(timeout=10)
+        answers[i] = clients[i].post(f"/claims/{claim_id}/{command}", json=body, headers=headers)
+
+    threads = [threading.Thread(target=send, args=(i,)) for i in range(len(commands))]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=30)
+    finally:
+        for client in clients:
+            client.close()
+    assert all(answer is not None for answer in answers), "a racing request did not finish"
+    return [answer for answer in answers if answer is not None]
+
+
+def test_two_commands_with_the_same_if_match_never_both_apply(api: Api) -> None:
+    claim = api.open_claim()
+    claim_id = claim["id"]
+    for version in range(1, 6):
+        if_match = {"If-Match": f'"{version}"'}
+        answers = race(
+            api,
+            [
+                ("b1", claim_id, "messages", {"body": f"buyer {version}"}, if_match),
+                ("m1", claim_id, "messages", {"body": f"merchant {version}"}, if_match),
+            ],
+        )
+        statuses = sorted(answer.status_code for answer in answers)
+        assert statuses in ([200, 409], [200, 412]), [answer.text for answer in answers]
+        winner = next(answer for answer in answers if answer.status_code == 200)
+        loser = next(answer for answer in answers if answer.status_code != 200)
+        assert winner.headers["ETag"] == f'"{version + 1}"'
+        problem = Api.problem(loser, loser.status_code, claim_id=claim_id)
+        assert problem["type"].rsplit("/", 1)[-1] in {"stale-version", "concurrent-update"}
+        history = api.history(claim_id)
+        assert [entry["version"] for entry in history] == list(range(1, version + 2))
+        won = [f"buyer {version}", f"merchant {version}"][answers.index(winner)]
+        assert (history[-1]["type"], history[-1]["data"]["body"]) == ("MessagePosted", won)
+
+
+def test_an_accept_and_a_withdrawal_racing_on_one_version_leave_one_consistent_claim(api: Api) -> None:
+    claim = api.open_claim()
+    answers = race(
+        api,
+        [
+            ("m1", claim["id"], "merchant-response", {"decision": "accept"}, {"If-Match": '"1"'}),
+            ("b1", claim["id"], "withdrawal", {"reason": "Changed my mind."}, {"If-Match": '"1"'}),
+        ],
+    )
+    statuses = [answer.status_code for answer in answers]
+    assert sorted(statuses) in ([200, 409], [200, 412]), [answer.text for answer in answers]
+    expected = "refund_pending" if statuses[0] == 200 else "withdrawn"
+    now = api.claim(claim["id"])
+    assert (now["version"], now["status"]) == (2, expected)
+    assert len(api.history(claim["id"])) == 2
+
+
+def test_two_merchant_answers_racing_without_if_match_never_both_apply(api: Api) -> None:
+    claim = api.open_claim()
+    answers = race(
+        api,
+        [
+            ("m1", claim["id"], "merchant-response", {"decision": "accept"}, {}),
+            ("m1", claim["id"], "merchant-response", {"decision": "reject"}, {}),
+        ],
+    )
+    statuses = [answer.status_code for answer in answers]
+    assert sorted(statuses) == [200, 409], [answer.text for answer in answers]
+    loser = answers[statuses.index(409)]
+    problem = Api.problem(loser, 409, claim_id=claim["id"])
+    assert problem["type"].rsplit("/", 1)[-1] in {"concurrent-update", "invalid-transition"}
+    expected = "refund_pending" if statuses[0] == 200 else "merchant_rejected"
+    assert api.claim(claim["id"])["status"] == expected
+    assert api.event_types(claim["id"]) == ["ClaimOpened", "MerchantResponded"]
