@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -26,6 +28,7 @@ from disputes.api.schemas import (
     OfferAnswerCreate,
     Problem,
     RefundCreate,
+    Request,
     ReturnReceiptCreate,
     ReturnShipmentCreate,
     WithdrawalCreate,
@@ -72,6 +75,7 @@ def _shown(response: Response, app: DisputesApplication, claim: Claim) -> ClaimP
     "",
     status_code=status.HTTP_201_CREATED,
     responses=_problems(401, 403, 422),
+    summary="Open a claim on an order (buyers)",
 )
 def open_claim(
     body: ClaimCreate,
@@ -85,7 +89,11 @@ def open_claim(
     return _answer(response, app, result)
 
 
-@router.get("/{claim_id}", responses=_problems(401, 403, 404, 422))
+@router.get(
+    "/{claim_id}",
+    responses=_problems(401, 403, 404, 422),
+    summary="The claim now, or as it stood at a version or a time",
+)
 def get_claim(
     claim_id: str,
     response: Response,
@@ -106,226 +114,148 @@ def get_claim(
     return _shown(response, app, app.get_claim(actor, claim_id))
 
 
-@router.get("/{claim_id}/history", responses=_problems(401, 404))
+@router.get(
+    "/{claim_id}/history",
+    responses=_problems(401, 404),
+    summary="Every event of the claim in order, with who did it and when",
+)
 def get_history(claim_id: str, app: App, actor: CurrentActor) -> list[HistoryEntry]:
     """Every event of the claim in order, with who did it and when."""
     return [HistoryEntry.of(r) for r in app.history(actor, claim_id)]
 
 
-@router.post("/{claim_id}/merchant-response", responses=COMMAND_ERRORS)
-def merchant_response(
-    claim_id: str,
-    body: MerchantResponseCreate,
-    response: Response,
-    app: App,
-    actor: CurrentActor,
-    version: ExpectedVersion,
-) -> ClaimPublic:
-    """Accept, reject, or offer a partial amount (the claim's merchant)."""
-    result = app.respond(actor, claim_id, **body.model_dump(), expected_version=version)
-    return _answer(response, app, result)
+@dataclass(frozen=True)
+class Command:
+    """One command route: ``POST /claims/{claim_id}/<path>`` with ``body``, answered by ``handler``."""
+
+    path: str
+    body: type[Request]
+    handler: Callable[..., CommandResult]
+    summary: str
 
 
-@router.post("/{claim_id}/offer-answer", responses=COMMAND_ERRORS)
-def offer_answer(
-    claim_id: str,
-    body: OfferAnswerCreate,
-    response: Response,
-    app: App,
-    actor: CurrentActor,
-    version: ExpectedVersion,
-) -> ClaimPublic:
-    """Accept or decline the merchant's offer (the claim's buyer)."""
-    return _answer(
-        response, app, app.answer_offer(actor, claim_id, **body.model_dump(), expected_version=version)
+COMMANDS = (
+    Command(
+        "merchant-response",
+        MerchantResponseCreate,
+        DisputesApplication.respond,
+        "Accept, reject, or offer a partial amount (the claim's merchant).",
+    ),
+    Command(
+        "offer-answer",
+        OfferAnswerCreate,
+        DisputesApplication.answer_offer,
+        "Accept or decline the merchant's offer (the claim's buyer).",
+    ),
+    Command(
+        "messages",
+        MessageCreate,
+        DisputesApplication.post_message,
+        "Post a message to the case (buyer, merchant, assigned mediator).",
+    ),
+    Command(
+        "evidence",
+        EvidenceCreate,
+        DisputesApplication.add_evidence,
+        "Add evidence by its digest and size (buyer, merchant, assigned mediator).",
+    ),
+    Command(
+        "mediation-request",
+        MediationRequestCreate,
+        DisputesApplication.request_mediation,
+        "Ask the platform to step in (the claim's buyer or merchant).",
+    ),
+    Command(
+        "assignment",
+        AssignmentCreate,
+        DisputesApplication.assign_mediator,
+        "Assign a mediator, by default the caller (mediators).",
+    ),
+    Command(
+        "evidence-request",
+        EvidenceRequestCreate,
+        DisputesApplication.request_evidence,
+        "Ask a party for evidence by a due time (the assigned mediator).",
+    ),
+    Command(
+        "decision",
+        DecisionCreate,
+        DisputesApplication.decide_claim,
+        "Decide the case under mediation (the assigned mediator).",
+    ),
+    Command(
+        "return-shipment",
+        ReturnShipmentCreate,
+        DisputesApplication.ship_return,
+        "Record the return parcel's carrier and tracking number (the claim's buyer).",
+    ),
+    Command(
+        "return-receipt",
+        ReturnReceiptCreate,
+        DisputesApplication.receive_return,
+        "Record the returned goods' arrival and condition (the claim's merchant).",
+    ),
+    Command(
+        "refunds",
+        RefundCreate,
+        DisputesApplication.refund,
+        "Record a refund paid to the buyer (the claim's merchant or the assigned mediator).",
+    ),
+    Command(
+        "legal-escalation",
+        LegalEscalationCreate,
+        DisputesApplication.escalate_to_legal,
+        "Take the case to court or arbitration (buyer, merchant, assigned mediator).",
+    ),
+    Command(
+        "legal-outcome",
+        LegalOutcomeCreate,
+        DisputesApplication.record_legal_outcome,
+        "Record the court's or arbitrator's outcome (mediators).",
+    ),
+    Command(
+        "withdrawal",
+        WithdrawalCreate,
+        DisputesApplication.withdraw,
+        "Withdraw the claim (the claim's buyer).",
+    ),
+    Command(
+        "closure",
+        ClosureCreate,
+        DisputesApplication.close_claim,
+        "Close the case with a summary (the assigned mediator).",
+    ),
+)
+
+
+def _add_command_route(command: Command) -> None:
+    def endpoint(
+        claim_id: str,
+        body: Request,
+        response: Response,
+        app: App,
+        actor: CurrentActor,
+        version: ExpectedVersion,
+    ) -> ClaimPublic:
+        result = command.handler(app, actor, claim_id, **body.model_dump(), expected_version=version)
+        return _answer(response, app, result)
+
+    # FastAPI reads the body's schema from the annotation: give each route its own.
+    endpoint.__annotations__ = {**endpoint.__annotations__, "body": command.body}
+    endpoint.__doc__ = command.summary
+    endpoint.__name__ = command.path.replace("-", "_")
+    router.add_api_route(
+        f"/{{claim_id}}/{command.path}",
+        endpoint,
+        methods=["POST"],
+        responses=COMMAND_ERRORS,
+        summary=command.summary.rstrip("."),
+        name=command.path,
     )
 
 
-@router.post("/{claim_id}/messages", responses=COMMAND_ERRORS)
-def post_message(
-    claim_id: str,
-    body: MessageCreate,
-    response: Response,
-    app: App,
-    actor: CurrentActor,
-    version: ExpectedVersion,
-) -> ClaimPublic:
-    """Post a message to the case (buyer, merchant, assigned mediator)."""
-    return _answer(
-        response, app, app.post_message(actor, claim_id, **body.model_dump(), expected_version=version)
-    )
-
-
-@router.post("/{claim_id}/evidence", responses=COMMAND_ERRORS)
-def add_evidence(
-    claim_id: str,
-    body: EvidenceCreate,
-    response: Response,
-    app: App,
-    actor: CurrentActor,
-    version: ExpectedVersion,
-) -> ClaimPublic:
-    """Add evidence by its digest and size (buyer, merchant, assigned mediator)."""
-    return _answer(
-        response, app, app.add_evidence(actor, claim_id, **body.model_dump(), expected_version=version)
-    )
-
-
-@router.post("/{claim_id}/mediation-request", responses=COMMAND_ERRORS)
-def request_mediation(
-    claim_id: str,
-    body: MediationRequestCreate,
-    response: Response,
-    app: App,
-    actor: CurrentActor,
-    version: ExpectedVersion,
-) -> ClaimPublic:
-    """Ask the platform to step in (the claim's buyer or merchant)."""
-    result = app.request_mediation(actor, claim_id, **body.model_dump(), expected_version=version)
-    return _answer(response, app, result)
-
-
-@router.post("/{claim_id}/assignment", responses=COMMAND_ERRORS)
-def assign_mediator(
-    claim_id: str,
-    body: AssignmentCreate,
-    response: Response,
-    app: App,
-    actor: CurrentActor,
-    version: ExpectedVersion,
-) -> ClaimPublic:
-    """Assign a mediator, by default the caller (mediators)."""
-    result = app.assign_mediator(actor, claim_id, **body.model_dump(), expected_version=version)
-    return _answer(response, app, result)
-
-
-@router.post("/{claim_id}/evidence-request", responses=COMMAND_ERRORS)
-def request_evidence(
-    claim_id: str,
-    body: EvidenceRequestCreate,
-    response: Response,
-    app: App,
-    actor: CurrentActor,
-    version: ExpectedVersion,
-) -> ClaimPublic:
-    """Ask a party for evidence by a due time (the assigned mediator)."""
-    result = app.request_evidence(actor, claim_id, **body.model_dump(), expected_version=version)
-    return _answer(response, app, result)
-
-
-@router.post("/{claim_id}/decision", responses=COMMAND_ERRORS)
-def decide(
-    claim_id: str,
-    body: DecisionCreate,
-    response: Response,
-    app: App,
-    actor: CurrentActor,
-    version: ExpectedVersion,
-) -> ClaimPublic:
-    """Decide the case under mediation (the assigned mediator)."""
-    return _answer(
-        response, app, app.decide_claim(actor, claim_id, **body.model_dump(), expected_version=version)
-    )
-
-
-@router.post("/{claim_id}/return-shipment", responses=COMMAND_ERRORS)
-def ship_return(
-    claim_id: str,
-    body: ReturnShipmentCreate,
-    response: Response,
-    app: App,
-    actor: CurrentActor,
-    version: ExpectedVersion,
-) -> ClaimPublic:
-    """Record the return parcel's carrier and tracking number (the claim's buyer)."""
-    return _answer(
-        response, app, app.ship_return(actor, claim_id, **body.model_dump(), expected_version=version)
-    )
-
-
-@router.post("/{claim_id}/return-receipt", responses=COMMAND_ERRORS)
-def receive_return(
-    claim_id: str,
-    body: ReturnReceiptCreate,
-    response: Response,
-    app: App,
-    actor: CurrentActor,
-    version: ExpectedVersion,
-) -> ClaimPublic:
-    """Record the returned goods' arrival and condition (the claim's merchant)."""
-    result = app.receive_return(actor, claim_id, **body.model_dump(), expected_version=version)
-    return _answer(response, app, result)
-
-
-@router.post("/{claim_id}/refunds", responses=COMMAND_ERRORS)
-def refund(
-    claim_id: str,
-    body: RefundCreate,
-    response: Response,
-    app: App,
-    actor: CurrentActor,
-    version: ExpectedVersion,
-) -> ClaimPublic:
-    """Record a refund paid to the buyer (the claim's merchant or the assigned mediator)."""
-    return _answer(response, app, app.refund(actor, claim_id, **body.model_dump(), expected_version=version))
-
-
-@router.post("/{claim_id}/legal-escalation", responses=COMMAND_ERRORS)
-def escalate_to_legal(
-    claim_id: str,
-    body: LegalEscalationCreate,
-    response: Response,
-    app: App,
-    actor: CurrentActor,
-    version: ExpectedVersion,
-) -> ClaimPublic:
-    """Take the case to court or arbitration (buyer, merchant, assigned mediator)."""
-    result = app.escalate_to_legal(actor, claim_id, **body.model_dump(), expected_version=version)
-    return _answer(response, app, result)
-
-
-@router.post("/{claim_id}/legal-outcome", responses=COMMAND_ERRORS)
-def legal_outcome(
-    claim_id: str,
-    body: LegalOutcomeCreate,
-    response: Response,
-    app: App,
-    actor: CurrentActor,
-    version: ExpectedVersion,
-) -> ClaimPublic:
-    """Record the court's or arbitrator's outcome (mediators)."""
-    result = app.record_legal_outcome(actor, claim_id, **body.model_dump(), expected_version=version)
-    return _answer(response, app, result)
-
-
-@router.post("/{claim_id}/withdrawal", responses=COMMAND_ERRORS)
-def withdraw(
-    claim_id: str,
-    body: WithdrawalCreate,
-    response: Response,
-    app: App,
-    actor: CurrentActor,
-    version: ExpectedVersion,
-) -> ClaimPublic:
-    """Withdraw the claim (the claim's buyer)."""
-    return _answer(
-        response, app, app.withdraw(actor, claim_id, **body.model_dump(), expected_version=version)
-    )
-
-
-@router.post("/{claim_id}/closure", responses=COMMAND_ERRORS)
-def close(
-    claim_id: str,
-    body: ClosureCreate,
-    response: Response,
-    app: App,
-    actor: CurrentActor,
-    version: ExpectedVersion,
-) -> ClaimPublic:
-    """Close the case with a summary (the assigned mediator)."""
-    return _answer(
-        response, app, app.close_claim(actor, claim_id, **body.model_dump(), expected_version=version)
-    )
+for _command in COMMANDS:
+    _add_command_route(_command)
 
 
 def parse_time(value: str, name: str) -> datetime:

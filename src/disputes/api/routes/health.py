@@ -13,13 +13,13 @@ from disputes.api.schemas import Health
 router = APIRouter(tags=["operations"])
 
 
-@router.get("/healthz")
+@router.get("/healthz", summary="Liveness: the process answers")
 def healthz() -> Health:
     """Liveness: the process answers."""
     return Health(status="ok")
 
 
-@router.get("/readyz", response_model=None)
+@router.get("/readyz", response_model=None, summary="Readiness: the event store answers")
 def readyz(app: App) -> JSONResponse:
     """Readiness: the event store answers."""
     try:
@@ -35,7 +35,7 @@ def readyz(app: App) -> JSONResponse:
     return JSONResponse({"status": "ready", "store": {"head_position": head}})
 
 
-@router.get("/metrics", response_class=PlainTextResponse)
+@router.get("/metrics", response_class=PlainTextResponse, summary="Prometheus text exposition")
 def metrics(app: App) -> PlainTextResponse:
     """Prometheus text exposition."""
     return PlainTextResponse(render_metrics(app), media_type="text/plain; version=0.0.4; charset=utf-8")
