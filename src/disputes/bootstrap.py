@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from disputes.application import Clock, DisputesApplication, utc_now
+from disputes.database import ConnectionSource
 from disputes.principals import PrincipalStore
 from disputes.settings import Settings
 
@@ -16,10 +17,13 @@ class Container:
     settings: Settings
     app: DisputesApplication
     principals: PrincipalStore
+    connections: ConnectionSource
+    """The connections of the stores a request uses (pooled on PostgreSQL)."""
     clock: Clock
 
     def close(self) -> None:
         self.app.close()
+        self.connections.close()
 
 
 def build_application(settings: Settings, clock: Clock = utc_now) -> DisputesApplication:
@@ -39,9 +43,11 @@ def create_event_tables(settings: Settings) -> None:
 
 def bootstrap(settings: Settings | None = None, clock: Clock = utc_now) -> Container:
     settings = settings or Settings()
+    connections = ConnectionSource(settings.database, pool_size=settings.postgres_pool_size)
     return Container(
         settings=settings,
         app=build_application(settings, clock),
-        principals=PrincipalStore(settings.database),
+        principals=PrincipalStore(connections),
+        connections=connections,
         clock=clock,
     )

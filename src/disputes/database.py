@@ -7,12 +7,16 @@ Two forms are accepted: ``sqlite:///relative/or/absolute/path`` (``sqlite:////ab
 from __future__ import annotations
 
 import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import unquote, urlsplit
+
+if TYPE_CHECKING:
+    from psycopg_pool import ConnectionPool
 
 Dialect = Literal["sqlite", "postgres"]
 
@@ -65,6 +69,11 @@ class DatabaseUrl:
         return " ".join(f"{k}={_quote(v)}" for k, v in parts.items())
 
 
+def placeholders(query: str, dialect: Dialect) -> str:
+    """``query``, written with ``?`` placeholders, in the dialect's style (psycopg wants ``%s``)."""
+    return query if dialect == "sqlite" else query.replace("?", "%s")
+
+
 def _quote(value: str) -> str:
     escaped = value.replace("\\", "\\\\").replace("'", "\\'")
     return f"'{escaped}'"
@@ -106,6 +115,57 @@ def connect(url: DatabaseUrl, *, write: bool = True) -> Iterator[Any]:
         with psycopg.connect(url.conninfo(), autocommit=False, connect_timeout=10) as pg:
             # psycopg's connection context commits on success and rolls back on error.
             yield pg
+
+
+class ConnectionSource:
+    """Transactions on one database for a long-lived process: pooled on PostgreSQL, plain on SQLite.
+
+    A PostgreSQL connection costs several milliseconds to open, too much for every request's token
+    check, so they come from a small pool (at least one connection, at most ``pool_size``), opened on
+    first use and closed by :meth:`close`; each is checked before it is handed out, so a server restart
+    costs no failed request. SQLite connections are cheap and keep :func:`connect`'s locking: a reading
+    transaction takes no lock until it reads. Short-lived commands (the CLI) just use :func:`connect`.
+    """
+
+    def __init__(self, url: DatabaseUrl, *, pool_size: int = 5) -> None:
+        self.url = url
+        self.pool_size = pool_size
+        self._pool: ConnectionPool[Any] | None = None
+        self._lock = threading.Lock()
+
+    @contextmanager
+    def transaction(self, *, write: bool = True) -> Iterator[Any]:
+        """A DB-API connection in one transaction, as :func:`connect` gives."""
+        if self.url.dialect == "sqlite":
+            with connect(self.url, write=write) as conn:
+                yield conn
+        else:
+            # The pool's connection context commits on success and rolls back on error.
+            with self._opened_pool().connection() as pg:
+                yield pg
+
+    def close(self) -> None:
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.close()
+
+    def _opened_pool(self) -> ConnectionPool[Any]:
+        with self._lock:
+            if self._pool is None:
+                from psycopg_pool import ConnectionPool
+
+                self._pool = ConnectionPool(
+                    self.url.conninfo(),
+                    kwargs={"autocommit": False, "connect_timeout": 10},
+                    min_size=1,
+                    max_size=self.pool_size,
+                    check=ConnectionPool.check_connection,
+                    timeout=10,
+                    name=f"disputes-{self.url.dbname}",
+                    open=True,
+                )
+            return self._pool
 
 
 def check_reachable(url: DatabaseUrl) -> None:

@@ -14,7 +14,8 @@ from __future__ import annotations
 import re
 import sqlite3
 from collections import defaultdict
-from contextlib import suppress
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import resources
@@ -160,6 +161,24 @@ def require_migrated(db: DatabaseUrl) -> None:
             f"the database is not migrated ({len(pending)} pending, first {pending[0]}): "
             "run 'disputes migrate' first"
         )
+
+
+@contextmanager
+def table_required(table: str) -> Iterator[None]:
+    """Turn a query's "no such table" error into :class:`DatabaseNotMigrated` naming ``table``."""
+    try:
+        yield
+    except Exception as exc:
+        missing = (
+            "no such table" in str(exc)
+            if isinstance(exc, sqlite3.OperationalError)
+            else getattr(exc, "sqlstate", None) == "42P01"  # psycopg's UndefinedTable
+        )
+        if missing:
+            raise DatabaseNotMigrated(
+                f"the database has no {table} table: run 'disputes migrate' first"
+            ) from exc
+        raise
 
 
 def split_sqlite_script(script: str) -> list[str]:

@@ -11,7 +11,6 @@ import builtins
 import hashlib
 import re
 import secrets
-import sqlite3
 import string
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,10 +18,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from disputes.database import DatabaseUrl, connect
+from disputes.database import ConnectionSource, DatabaseUrl, connect, placeholders
 from disputes.domain.errors import InvalidValue
 from disputes.domain.parties import TOKEN_ROLES, Actor, Role
-from disputes.migrations import DatabaseNotMigrated
+from disputes.migrations import table_required
 
 TOKEN_PREFIX = "dsp"
 TOKEN_ID_LENGTH = 12
@@ -94,10 +93,15 @@ def new_token() -> tuple[str, str]:
 
 
 class PrincipalStore:
-    """The ``principal_tokens`` table (created by migration 0001)."""
+    """The ``principal_tokens`` table (created by migration 0001).
 
-    def __init__(self, db: DatabaseUrl) -> None:
-        self.db = db
+    Given a :class:`ConnectionSource` (a server's), it takes its connections from there, pooled on
+    PostgreSQL; given a bare URL (a CLI command's), it opens one per transaction.
+    """
+
+    def __init__(self, db: DatabaseUrl | ConnectionSource) -> None:
+        self.source = db if isinstance(db, ConnectionSource) else None
+        self.db = db.url if isinstance(db, ConnectionSource) else db
 
     def add(
         self, role: Role, principal_id: str, expires_at: datetime | None = None, *, now: datetime
@@ -171,26 +175,14 @@ class PrincipalStore:
         return int(count)
 
     def _sql(self, query: str) -> str:
-        return query if self.db.dialect == "sqlite" else query.replace("?", "%s")
+        return placeholders(query, self.db.dialect)
 
     @contextmanager
     def _transaction(self, *, write: bool = True) -> Iterator[Any]:
         """One transaction; a missing table becomes :class:`DatabaseNotMigrated`."""
-        try:
-            with connect(self.db, write=write) as conn:
-                yield conn
-        except Exception as exc:
-            if _is_missing_table(exc):
-                raise DatabaseNotMigrated(
-                    "the database has no principal_tokens table: run 'disputes migrate' first"
-                ) from exc
-            raise
-
-
-def _is_missing_table(exc: Exception) -> bool:
-    if isinstance(exc, sqlite3.OperationalError):
-        return "no such table" in str(exc)
-    return getattr(exc, "sqlstate", None) == "42P01"  # psycopg's UndefinedTable
+        opened = self.source.transaction(write=write) if self.source else connect(self.db, write=write)
+        with table_required("principal_tokens"), opened as conn:
+            yield conn
 
 
 def _utc(moment: datetime, name: str) -> datetime:
