@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from disputes.application import Clock, DisputesApplication, utc_now
 from disputes.database import ConnectionSource
+from disputes.idempotency import IdempotencyStore
 from disputes.principals import PrincipalStore
 from disputes.settings import Settings
 
@@ -17,8 +19,9 @@ class Container:
     settings: Settings
     app: DisputesApplication
     principals: PrincipalStore
+    idempotency: IdempotencyStore
     connections: ConnectionSource
-    """The connections of the stores a request uses (pooled on PostgreSQL)."""
+    """The connections that ``principals`` and ``idempotency`` share (pooled on PostgreSQL)."""
     clock: Clock
 
     def close(self) -> None:
@@ -48,6 +51,7 @@ def bootstrap(settings: Settings | None = None, clock: Clock = utc_now) -> Conta
         settings=settings,
         app=build_application(settings, clock),
         principals=PrincipalStore(connections),
+        idempotency=IdempotencyStore(connections, ttl=timedelta(hours=settings.idempotency_ttl_hours)),
         connections=connections,
         clock=clock,
     )

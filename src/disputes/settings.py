@@ -26,6 +26,7 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, ge=1, le=65535)
     snapshot_interval: int = Field(default=50, ge=1, description="events between claim snapshots")
     postgres_pool_size: int = Field(default=5, ge=1)
+    idempotency_ttl_hours: float = Field(default=24, gt=0, description="keyed POSTs' answers kept this long")
     signing_key_file: Path | None = None
 
     merchant_response_hours: float = Field(default=48, gt=0)

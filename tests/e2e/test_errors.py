@@ -11,7 +11,6 @@ from datetime import timedelta
 from typing import Any
 from uuid import uuid4
 
-import pytest
 from e2e_client import PRINCIPALS, START, Api, rfc3339
 
 SHA = "a" * 64
@@ -622,10 +621,7 @@ def test_unknown_routes_and_methods_answer_problem_json_too(api: Api) -> None:
     assert api.event_types(claim["id"]) == ["ClaimOpened"]
 
 
-# --- what API.md promises and the API does not do yet -------------------------------------------
-@pytest.mark.xfail(
-    strict=True, reason="Idempotency-Key (API.md, Commands) is not implemented: a retry records again"
-)
+# --- Idempotency-Key (more in test_idempotency.py) ------------------------------------------------
 def test_a_retry_with_the_same_idempotency_key_returns_the_first_answer_and_records_nothing(api: Api) -> None:
     claim = api.open_claim()
     headers = {"Idempotency-Key": "retry-7f3a"}

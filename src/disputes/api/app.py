@@ -9,12 +9,14 @@ from fastapi import FastAPI
 
 from disputes import __version__
 from disputes.api import problems
+from disputes.api.idempotency import IdempotencyMiddleware
 from disputes.api.metrics import count_requests
 from disputes.api.routes import claims, health
 from disputes.bootstrap import Container, bootstrap
 
 DESCRIPTION = """After-sales disputes: buyers open claims on orders, merchants answer, mediators decide,
-money is refunded. Every change is an event; errors are RFC 9457 problem+json."""
+money is refunded. Every change is an event; errors are RFC 9457 problem+json. Any POST may carry an
+`Idempotency-Key`: a retry with the same key and request gets the first answer again."""
 
 
 def create_app(container: Container | None = None) -> FastAPI:
@@ -36,7 +38,8 @@ def create_app(container: Container | None = None) -> FastAPI:
     )
     api.state.container = container
     problems.install(api)
-    api.middleware("http")(count_requests)
+    api.add_middleware(IdempotencyMiddleware)
+    api.middleware("http")(count_requests)  # added last, so it is outermost: it counts replays too
     api.include_router(claims.router)
     api.include_router(health.router)
     return api

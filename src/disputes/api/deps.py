@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security.utils import get_authorization_scheme_param
 
 from disputes.api.problems import ApiProblem
 from disputes.application import DisputesApplication
@@ -27,8 +28,24 @@ def get_application(container: Annotated[Container, Depends(get_container)]) -> 
     return container.app
 
 
+def authenticate(request: Request) -> Actor | None:
+    """The principal whose bearer token the request carries; None without one, or for a bad one.
+
+    The token is checked once a request: the answer stays on ``request.state`` for whoever asks next
+    (the idempotency middleware asks before the route does).
+    """
+    state = request.state
+    if not hasattr(state, "actor"):
+        scheme, token = get_authorization_scheme_param(request.headers.get("Authorization"))
+        container = get_container(request)
+        bearer = scheme.lower() == "bearer" and token
+        state.actor = container.principals.authenticate(token, now=container.clock()) if bearer else None
+    actor: Actor | None = state.actor
+    return actor
+
+
 def get_actor(
-    container: Annotated[Container, Depends(get_container)],
+    request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Actor:
     if credentials is None:
@@ -39,7 +56,7 @@ def get_actor(
             "send Authorization: Bearer <token>",
             _UNAUTHORIZED,
         )
-    actor = container.principals.authenticate(credentials.credentials, now=container.clock())
+    actor = authenticate(request)
     if actor is None:
         raise ApiProblem(
             401, "invalid-token", "Invalid token", "the token is unknown, revoked or expired", _UNAUTHORIZED
