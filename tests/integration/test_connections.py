@@ -59,6 +59,20 @@ def test_postgres_connections_are_opened_on_first_use_and_reused(postgres_url: s
 
 
 @pytest.mark.postgres
+def test_a_connection_the_server_dropped_is_replaced_unseen(postgres_url: str) -> None:
+    source = ConnectionSource(DatabaseUrl.parse(postgres_url), pool_size=1)
+    try:
+        with source.transaction(write=False) as conn:
+            dropped = conn.execute("SELECT pg_backend_pid()").fetchone()[0]
+        with psycopg.connect(postgres_url, autocommit=True) as admin:  # as a server restart would
+            admin.execute("SELECT pg_terminate_backend(%s)", (dropped,))
+        with source.transaction(write=False) as conn:
+            assert conn.execute("SELECT pg_backend_pid()").fetchone()[0] != dropped
+    finally:
+        source.close()
+
+
+@pytest.mark.postgres
 def test_closing_the_container_leaves_no_connection_behind(postgres_url: str) -> None:
     settings = Settings(database_url=postgres_url)
     apply_migrations(settings.database)
