@@ -18,6 +18,7 @@ from pydantic import ValidationError
 
 from disputes import __version__
 from disputes.bootstrap import create_event_tables
+from disputes.cli_projections import register as register_projections
 from disputes.database import DatabaseUrl, DatabaseUrlError, check_reachable, redact
 from disputes.domain.errors import DisputesError
 from disputes.migrations import applied_migrations, apply_migrations, require_migrated
@@ -82,6 +83,8 @@ def build_parser() -> argparse.ArgumentParser:
     revoke.add_argument("--role", help="with --id: revoke all of this principal's tokens")
     revoke.add_argument("--id", dest="principal_id", help="with --role")
     revoke.set_defaults(handler=run_principals_revoke)
+
+    register_projections(commands)
     return parser
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import getpass
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Self
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from disputes.database import DatabaseUrl
@@ -38,6 +38,26 @@ class Settings(BaseSettings):
     evidence_request_hours: float = Field(default=72, gt=0)
     policy_timezone: str = Field(default="UTC", description="zone whose calendar days count return windows")
     policy_version: str = "2026-11"
+
+    projections_in_process: bool = Field(
+        default=True, description="disputes serve runs the projections itself (false: run disputes project)"
+    )
+    projection_batch_size: int = Field(default=1000, ge=1, le=10_000, description="events per transaction")
+    projection_poll_seconds: float = Field(
+        default=0.2, gt=0, le=60, description="SQLite: how often to look for new events"
+    )
+    projection_cache_size: int = Field(default=10_000, ge=1, description="claims kept in the worker's cache")
+    read_wait_seconds: float = Field(
+        default=2.0, ge=0, le=30, description="how long a read with min_position waits for the views"
+    )
+    scorecard_good_min: int = Field(default=80, ge=0, le=100, description="lowest score of tier good")
+    scorecard_watch_min: int = Field(default=60, ge=0, le=100, description="lowest score of tier watch")
+
+    @model_validator(mode="after")
+    def _tiers_in_order(self) -> Self:
+        if self.scorecard_watch_min > self.scorecard_good_min:
+            raise ValueError("scorecard_watch_min must not be above scorecard_good_min")
+        return self
 
     @field_validator("database_url")
     @classmethod

@@ -16,9 +16,9 @@ import pytest
 from e2e_client import START, Api, AppSwitch, ManualClock, serving
 
 from disputes.api.app import create_app
-from disputes.bootstrap import Container, bootstrap
-from disputes.migrations import apply_migrations
+from disputes.bootstrap import Container
 from disputes.settings import Settings
+from support import migrated_container
 
 
 @pytest.fixture(scope="session")
@@ -37,13 +37,8 @@ def clock() -> ManualClock:
 @pytest.fixture
 def container(database_url: str, clock: ManualClock) -> Iterator[Container]:
     """The composition root on this test's own database, migrated."""
-    settings = Settings(database_url=database_url)
-    built = bootstrap(settings, clock=clock)
-    try:
-        apply_migrations(settings.database)
+    with migrated_container(Settings(database_url=database_url), clock) as built:
         yield built
-    finally:
-        built.close()
 
 
 @pytest.fixture

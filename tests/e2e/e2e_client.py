@@ -23,6 +23,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from disputes.bootstrap import Container
 from disputes.domain.parties import Role
 from disputes.principals import PrincipalStore
+from support import START, ManualClock
 
 PRINCIPALS: Mapping[str, Role] = {
     "b1": Role.BUYER,
@@ -35,30 +36,12 @@ PRINCIPALS: Mapping[str, Role] = {
     "reg1": Role.REGULATOR,
     "adm1": Role.ADMIN,
 }
-START = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 """The clock's first reading in every test: a Friday, 09:00 UTC."""
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 # What an error answer must never show: a traceback, a source line, SQL or a driver's message.
 LEAKS = ("Traceback", 'File "', "SELECT ", "INSERT ", "UPDATE ", "psycopg", "sqlite3", "eventsourcing")
 STARTUP_SECONDS = 10
-
-
-class ManualClock:
-    """A clock that moves only when told: events, deadlines and token checks read it."""
-
-    def __init__(self, now: datetime) -> None:
-        self._now = now
-        self._lock = threading.Lock()
-
-    def __call__(self) -> datetime:
-        with self._lock:
-            return self._now
-
-    def advance(self, **delta: float) -> datetime:
-        with self._lock:
-            self._now += timedelta(**delta)
-            return self._now
 
 
 def rfc3339(moment: datetime) -> str:

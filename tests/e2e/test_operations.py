@@ -43,7 +43,10 @@ def test_health_readiness_and_metrics_answer_anyone_and_show_the_head_position(a
 
     ready = api.get(None, "/readyz")
     assert ready.status_code == 200
-    assert ready.json() == {"status": "ready", "store": {"head_position": 0}}
+    body = ready.json()
+    assert (body["status"], body["store"]) == ("ready", {"head_position": 0})
+    assert set(body["projections_lag"]) == {"claims", "queue", "timeline", "scorecard", "audit"}
+    assert all(lag == 0 for lag in body["projections_lag"].values())
 
     claim = api.open_claim()
     answered = api.post("m1", f"/claims/{claim['id']}/merchant-response", json={"decision": "reject"})
@@ -58,6 +61,7 @@ def test_health_readiness_and_metrics_answer_anyone_and_show_the_head_position(a
     assert "disputes_up 1" in lines
     assert "disputes_events_head_position 2" in lines
     assert "# TYPE disputes_events_head_position gauge" in lines
+    assert any(line.startswith('disputes_projection_lag_events{projection="claims"} ') for line in lines)
     samples = [line for line in lines if line and not line.startswith("#")]
     assert [line for line in samples if not SAMPLE.match(line)] == []
     assert any(

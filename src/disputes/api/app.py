@@ -11,8 +11,9 @@ from disputes import __version__
 from disputes.api import problems
 from disputes.api.idempotency import IdempotencyMiddleware
 from disputes.api.metrics import count_requests
-from disputes.api.routes import claims, health
+from disputes.api.routes import claims, health, reads
 from disputes.bootstrap import Container, bootstrap
+from projections.readside import start_in_process
 
 DESCRIPTION = """After-sales disputes: buyers open claims on orders, merchants answer, mediators decide,
 money is refunded. Every change is an event; errors are RFC 9457 problem+json. Any POST may carry an
@@ -26,9 +27,16 @@ def create_app(container: Container | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(api: FastAPI) -> AsyncIterator[None]:
-        yield
-        if owned:
-            container.close()
+        # The views follow the store from a thread of this process unless DISPUTES_PROJECTIONS_IN_PROCESS
+        # is false (then `disputes project` workers keep them). The read routes share its pool.
+        projections = start_in_process(container)
+        api.state.read_side = projections.read_side
+        try:
+            yield
+        finally:
+            projections.stop()
+            if owned:
+                container.close()
 
     api = FastAPI(
         title="Disputes",
@@ -41,5 +49,6 @@ def create_app(container: Container | None = None) -> FastAPI:
     api.add_middleware(IdempotencyMiddleware)
     api.middleware("http")(count_requests)  # added last, so it is outermost: it counts replays too
     api.include_router(claims.router)
+    api.include_router(reads.router)
     api.include_router(health.router)
     return api

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import contextlib
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse, PlainTextResponse
 
 from disputes.api.deps import App
 from disputes.api.metrics import render_metrics
 from disputes.api.problems import problem
+from disputes.api.routes.reads import get_read_side
 from disputes.api.schemas import Health
+from projections.readside import ReadSide, render_lag_metrics
+
+ReadSideDep = Annotated[ReadSide, Depends(get_read_side)]
 
 router = APIRouter(tags=["operations"])
 
@@ -20,10 +27,11 @@ def healthz() -> Health:
 
 
 @router.get("/readyz", response_model=None, summary="Readiness: the event store answers")
-def readyz(app: App) -> JSONResponse:
-    """Readiness: the event store answers."""
+def readyz(app: App, read_side: ReadSideDep) -> JSONResponse:
+    """Readiness: the event store answers; the body shows each projection's lag."""
     try:
         head = app.recorder.max_notification_id() or 0
+        lag = {status.name: status.lag for status in read_side.statuses()}
     except Exception as e:  # the store is down or unreachable: not ready, and say why
         return problem(
             503,
@@ -32,10 +40,13 @@ def readyz(app: App) -> JSONResponse:
             f"event store unreachable: {type(e).__name__}",
             headers={"Retry-After": "5"},
         )
-    return JSONResponse({"status": "ready", "store": {"head_position": head}})
+    return JSONResponse({"status": "ready", "store": {"head_position": head}, "projections_lag": lag})
 
 
 @router.get("/metrics", response_class=PlainTextResponse, summary="Prometheus text exposition")
-def metrics(app: App) -> PlainTextResponse:
+def metrics(app: App, read_side: ReadSideDep) -> PlainTextResponse:
     """Prometheus text exposition."""
-    return PlainTextResponse(render_metrics(app), media_type="text/plain; version=0.0.4; charset=utf-8")
+    text = render_metrics(app)
+    with contextlib.suppress(Exception):  # the store is down: /readyz says so; metrics still answer
+        text += render_lag_metrics(read_side.statuses())
+    return PlainTextResponse(text, media_type="text/plain; version=0.0.4; charset=utf-8")

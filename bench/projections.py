@@ -1,0 +1,228 @@
+"""Benchmark of the read side (not a test): how fast the views rebuild, against how fast the
+notification log can merely be read and decoded.
+
+    .venv/bin/python bench/projections.py [N] [--database-url URL] [--batch-size B]
+
+Records N claim events (default 100,000; up to 1,000,000) in a fresh database (a temporary SQLite file
+unless --database-url names an empty PostgreSQL or SQLite database), interleaving several thousand
+claims through realistic lifecycles, then measures in one run:
+
+(a) the raw rate: every notification read in batches and decoded to a domain event, nothing else;
+(b) the rebuild rate: every view emptied and rebuilt from position 0 by the projection runner.
+
+It prints both rates and their ratio (the goal is 0.4 or more).
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+# Run as a script, this file's directory comes first on sys.path, and this file (projections.py) would
+# hide the projections package.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+
+from disputes.application import DisputesApplication  # noqa: E402
+from disputes.bootstrap import bootstrap  # noqa: E402
+from disputes.domain.claim import Claim  # noqa: E402
+from disputes.domain.parties import Actor, Role  # noqa: E402
+from disputes.domain.vocabulary import (  # noqa: E402
+    ClaimKind,
+    ClaimReason,
+    EvidenceKind,
+    MerchantDecision,
+    Outcome,
+    Party,
+)
+from disputes.migrations import apply_migrations  # noqa: E402
+from disputes.settings import Settings  # noqa: E402
+from projections import catalog  # noqa: E402
+from projections.readside import build_runner  # noqa: E402
+from projections.runner import reset  # noqa: E402
+from projections.store import ViewStore  # noqa: E402
+
+MAX_EVENTS = 1_000_000
+ACTIVE_CLAIMS = 5_000
+SAVE_CHUNK = 500
+SHA = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+
+Step = Callable[[Claim, datetime], None]
+
+
+class Clock:
+    """Synthetic time: one second per recorded step, starting a while ago."""
+
+    def __init__(self) -> None:
+        self.now = datetime(2026, 1, 1, tzinfo=UTC)
+
+    def tick(self) -> datetime:
+        self.now += timedelta(seconds=1)
+        return self.now
+
+
+def lifecycles(app: DisputesApplication) -> list[list[Step]]:
+    """Scripts of steps after the opening; each step is one event."""
+    med = Actor(Role.MEDIATOR, "med1")
+    w = app.windows
+
+    def m(c: Claim) -> Actor:
+        return Actor(Role.MERCHANT, c.merchant_id)
+
+    def b(c: Claim) -> Actor:
+        return Actor(Role.BUYER, c.buyer_id)
+
+    accepted: list[Step] = [
+        lambda c, t: c.respond(actor=m(c), decision=MerchantDecision.ACCEPT, amount=None, message="", at=t),
+        lambda c, t: c.refund(actor=m(c), amount=str(c.claimed_amount.amount), payment_reference="p1", at=t),
+    ]
+    offered: list[Step] = [
+        lambda c, t: c.post_message(actor=b(c), body="Is it broken?", at=t),
+        lambda c, t: c.respond(actor=m(c), decision=MerchantDecision.OFFER, amount="10.00", message="Half.", at=t),
+        lambda c, t: c.answer_offer(actor=b(c), accept=True, at=t),
+        lambda c, t: c.refund(actor=m(c), amount="10.00", payment_reference="p1", at=t),
+    ]
+    mediated: list[Step] = [
+        lambda c, t: c.respond(actor=m(c), decision=MerchantDecision.REJECT, amount=None, message="No.", at=t),
+        lambda c, t: c.request_mediation(actor=b(c), reason="Please look.", at=t),
+        lambda c, t: c.assign_mediator(actor=med, mediator_id="med1", at=t),
+        lambda c, t: c.request_evidence(
+            actor=med, from_party=Party.MERCHANT, description="Photos.", due_at=None, windows=w, at=t
+        ),
+        lambda c, t: c.add_evidence(
+            actor=m(c), kind=EvidenceKind.PHOTO, description="Packed.", sha256=SHA, size_bytes=1000, uri=None, at=t
+        ),
+        lambda c, t: c.decide(
+            actor=med, outcome=Outcome.PARTIAL_REFUND, amount="15.00", rationale="Shown.", policy_version=w.version, at=t
+        ),
+        lambda c, t: c.refund(actor=med, amount="15.00", payment_reference="p1", at=t),
+        lambda c, t: c.close(actor=med, summary="Done.", at=t),
+    ]
+    withdrawn: list[Step] = [
+        lambda c, t: c.post_message(actor=b(c), body="Never mind.", at=t),
+        lambda c, t: c.withdraw(actor=b(c), reason="Found it.", at=t),
+    ]
+    return [accepted, offered, mediated, mediated, withdrawn]
+
+
+def record(app: DisputesApplication, total: int, seed: int = 7) -> int:
+    """Record exactly ``total`` events, thousands of claims interleaved; the number recorded."""
+    rng = random.Random(seed)
+    clock = Clock()
+    scripts = lifecycles(app)
+    active: list[tuple[Claim, Iterator[Step]]] = []
+    pending: list[Claim] = []
+    budget = total
+    opened = 0
+
+    def save(claim: Claim) -> None:
+        pending.append(claim)
+        if len(pending) >= SAVE_CHUNK:
+            app.save(*pending)
+            pending.clear()
+
+    while budget > 0 or active:
+        while len(active) < ACTIVE_CLAIMS and budget > 0:
+            script = rng.choice(scripts)[: budget - 1]  # the last claims may stop short
+            budget -= 1 + len(script)
+            opened += 1
+            claim = Claim.open(
+                actor=Actor(Role.BUYER, f"b{opened % 997}"),
+                order_id=f"o{opened}",
+                merchant_id=f"m{opened % 101}",
+                kind=ClaimKind.REFUND_ONLY,
+                reason=ClaimReason.DAMAGED,
+                order_amount="40.00",
+                claimed_amount="30.00",
+                currency="CNY" if opened % 3 else "USD",
+                delivered_at=clock.now - timedelta(days=1),
+                description="Broken.",
+                windows=app.windows,
+                at=clock.tick(),
+            )
+            save(claim)
+            active.append((claim, iter(script)))
+        rng.shuffle(active)
+        still = []
+        for claim, steps in active:
+            step = next(steps, None)
+            if step is not None:
+                step(claim, clock.tick())
+                save(claim)
+                still.append((claim, steps))
+        active = still
+    if pending:
+        app.save(*pending)
+    return int(app.recorder.max_notification_id() or 0)
+
+
+def read_and_decode(app: DisputesApplication, batch: int) -> int:
+    count = 0
+    start = 0
+    while True:
+        notifications = app.recorder.select_notifications(start, batch, inclusive_of_start=False)
+        if not notifications:
+            return count
+        for notification in notifications:
+            app.mapper.to_domain_event(notification)
+        count += len(notifications)
+        start = notifications[-1].id
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("events", nargs="?", type=int, default=100_000, help="events to record (default 100000)")
+    parser.add_argument("--database-url", help="an empty database (default: a temporary SQLite file)")
+    parser.add_argument("--batch-size", type=int, default=1000, help="events per batch (default 1000)")
+    args = parser.parse_args(argv)
+    if not 1 <= args.events <= MAX_EVENTS:
+        parser.error(f"events must be 1..{MAX_EVENTS}")
+    with tempfile.TemporaryDirectory(prefix="disputes-bench-") as tmp:
+        url = args.database_url or f"sqlite:///{Path(tmp) / 'bench.sqlite'}"
+        settings = Settings(database_url=url)
+        container = bootstrap(settings)
+        try:
+            apply_migrations(settings.database)
+            if container.app.recorder.max_notification_id():
+                parser.error("the database must be empty")
+            app = container.app
+            print(f"database: {settings.database.dialect}", flush=True)
+
+            started = time.perf_counter()
+            count = record(app, args.events)
+            seconds = time.perf_counter() - started
+            print(f"recorded   {count:>9,} events in {seconds:6.1f} s  {count / seconds:>9,.0f} events/s", flush=True)
+
+            started = time.perf_counter()
+            decoded = read_and_decode(app, args.batch_size)
+            raw_seconds = time.perf_counter() - started
+            raw_rate = decoded / raw_seconds
+            print(f"(a) read+decode {decoded:>9,} events in {raw_seconds:6.1f} s  {raw_rate:>9,.0f} events/s", flush=True)
+
+            projections = catalog.select()
+            runner = build_runner(container, batch_size=args.batch_size)
+            started = time.perf_counter()
+            reset(ViewStore(settings.database), projections)
+            runner.run_until_caught_up()
+            rebuild_seconds = time.perf_counter() - started
+            runner.close()
+            rebuild_rate = decoded / rebuild_seconds
+            print(
+                f"(b) rebuild of {len(projections)} views {decoded:>9,} events in {rebuild_seconds:6.1f} s  "
+                f"{rebuild_rate:>9,.0f} events/s (claim cache misses: {runner.states.misses})",
+                flush=True,
+            )
+            ratio = rebuild_rate / raw_rate
+            print(f"ratio (b)/(a) = {ratio:.2f}  (goal >= 0.40: {'met' if ratio >= 0.4 else 'NOT met'})")
+        finally:
+            container.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

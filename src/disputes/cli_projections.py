@@ -1,0 +1,152 @@
+"""``disputes project`` and ``disputes rebuild``: the read side's commands.
+
+``register(subparsers)`` adds them to the ``disputes`` parser; each handler returns the exit status,
+and failures are raised for the caller to print as one line (``disputes: error: ...``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import FrameType
+from typing import Any, TextIO
+
+from disputes.bootstrap import Container, bootstrap
+from disputes.migrations import require_migrated
+from disputes.settings import Settings
+from projections import catalog
+from projections.readside import build_runner
+from projections.runner import reset
+from projections.store import ViewStore
+
+PROG = "disputes"
+
+
+def register(subparsers: Any) -> None:
+    """Add ``project`` and ``rebuild`` to the ``disputes`` command's subparsers."""
+    names = ", ".join(catalog.NAMES)
+    project = subparsers.add_parser(
+        "project",
+        help="run the projections as a standalone worker (until Ctrl-C or SIGTERM)",
+        description=f"Keep the read models up to date: {names}. Several workers may run on PostgreSQL; "
+        "each projection is worked by one of them at a time.",
+    )
+    project.add_argument("names", nargs="*", metavar="NAME", help=f"only these projections ({names})")
+    project.add_argument("--once", action="store_true", help="catch up, then exit")
+    project.set_defaults(handler=run_project)
+
+    rebuild = subparsers.add_parser(
+        "rebuild",
+        help="empty a read model and build it again from the event store, with a progress bar",
+        description=f"Rebuild one projection ({names}), or all of them.",
+    )
+    rebuild.add_argument("name", nargs="?", metavar="NAME", help="the projection (default: all)")
+    rebuild.add_argument("--quiet", action="store_true", help="no progress bar")
+    rebuild.set_defaults(handler=run_rebuild)
+
+
+@contextmanager
+def _container() -> Iterator[Container]:
+    settings = Settings()
+    require_migrated(settings.database)
+    container = bootstrap(settings)
+    try:
+        yield container
+    finally:
+        container.close()
+
+
+def run_project(args: argparse.Namespace) -> int:
+    names = list(args.names)
+    catalog.select(names)  # refuse unknown names before connecting
+    with _container() as container:
+        runner = build_runner(container, names)
+        try:
+            if args.once:
+                count = runner.run_until_caught_up()
+                print(f"caught up: {count} events read", file=sys.stderr)
+                return 0
+            stop = threading.Event()
+
+            def request_stop(signum: int, frame: FrameType | None) -> None:
+                stop.set()
+
+            previous = {s: signal.signal(s, request_stop) for s in (signal.SIGINT, signal.SIGTERM)}
+            try:
+                projected = ", ".join(p.name for p in runner.projections)
+                print(f"projecting {projected} (Ctrl-C to stop)", file=sys.stderr)
+                runner.run_forever(stop)
+            finally:
+                for signum, handler in previous.items():
+                    signal.signal(signum, handler)
+            print("stopped", file=sys.stderr)
+            return 0
+        finally:
+            runner.close()
+
+
+def run_rebuild(args: argparse.Namespace) -> int:
+    names = [args.name] if args.name else []
+    projections = catalog.select(names)
+    with _container() as container:
+        head = int(container.app.recorder.max_notification_id() or 0)
+        reset(ViewStore(container.settings.database), projections)
+        runner = build_runner(container, names)
+        bar = ProgressBar(head, sys.stderr, enabled=not args.quiet)
+        started = time.monotonic()
+        try:
+            runner.run_until_caught_up(bar.update)
+        finally:
+            runner.close()
+            bar.finish()
+        seconds = time.monotonic() - started
+        rate = head / seconds if seconds > 0 else 0.0
+        rebuilt = ", ".join(p.name for p in projections)
+        print(f"rebuilt {rebuilt}: {head:,} events in {seconds:.1f} s ({rate:,.0f} events/s)")
+        return 0
+
+
+class ProgressBar:
+    """A one-line progress bar on a terminal; elsewhere (a log file) a line at every tenth."""
+
+    WIDTH = 30
+
+    def __init__(self, total: int, stream: TextIO, *, enabled: bool = True) -> None:
+        self.total = total
+        self.stream = stream
+        self.enabled = enabled
+        self.tty = stream.isatty()
+        self.started = time.monotonic()
+        self._shown = -1.0
+        self._tenth = -1
+
+    def update(self, position: int) -> None:
+        if not self.enabled:
+            return
+        done = min(position, self.total)
+        fraction = done / self.total if self.total else 1.0
+        now = time.monotonic()
+        elapsed = max(now - self.started, 1e-9)
+        line = (
+            f"rebuild [{'#' * int(fraction * self.WIDTH):<{self.WIDTH}}] {fraction:4.0%} "
+            f"{done:,}/{self.total:,} events {done / elapsed:,.0f}/s"
+        )
+        if self.tty:
+            if now - self._shown >= 0.1 or done >= self.total:
+                self.stream.write("\r" + line)
+                self.stream.flush()
+                self._shown = now
+        elif int(fraction * 10) > self._tenth:
+            self._tenth = int(fraction * 10)
+            self.stream.write(line + "\n")
+            self.stream.flush()
+
+    def finish(self) -> None:
+        if self.enabled and self.tty:
+            self.stream.write("\n")
+            self.stream.flush()

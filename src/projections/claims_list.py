@@ -1,0 +1,168 @@
+"""Read model "claims": one row per claim for ``GET /claims`` (filters, visibility, cursor pages).
+
+Newest first (by opening time, then id). Who sees what: a buyer its own claims, a merchant the claims
+against it, mediators and auditors every claim (the same roles that may read any claim one by one).
+Regulators and admins list nothing: regulators receive signed exports, admins run the platform.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from disputes.application import READ_ANY_ROLES
+from disputes.domain.parties import Actor, Role
+from disputes.domain.policy import Deadline
+from projections.changes import Change, ClaimState
+from projections.runner import Projection
+from projections.store import Table, ViewConnection, amount_text, time_text
+
+_COLUMNS = (
+    "claim_id, version, position, status, kind, reason, order_id, buyer_id, merchant_id, mediator_id, "
+    "currency, order_amount, claimed_amount, agreed_amount, refunded_amount, outcome, deadlines, "
+    "opened_at, updated_at"
+)
+_FIXED = frozenset(
+    ["kind", "reason", "order_id", "buyer_id", "merchant_id", "currency", "order_amount", "claimed_amount", "opened_at"]
+)
+"""Columns a claim never changes. They stay out of the upsert's SET list, so that the database leaves
+the indexes on them alone when a claim moves on."""
+LIST_ROLES = frozenset({Role.BUYER, Role.MERCHANT, *READ_ANY_ROLES})
+
+
+class InvalidCursor(ValueError):
+    """A cursor this API did not issue."""
+
+
+class ClaimsListView:
+    """The SQL of the claims list."""
+
+    TABLE = Table("read_claims", tuple(_COLUMNS.split(", ")), ("claim_id",), _FIXED)
+    SELECT = f"SELECT {_COLUMNS} FROM read_claims"
+    ORDER = " ORDER BY opened_at DESC, claim_id DESC LIMIT ?"
+    AFTER_CURSOR = "(opened_at < ? OR (opened_at = ? AND claim_id < ?))"
+    COUNT = "SELECT COUNT(*) FROM read_claims"
+
+    @staticmethod
+    def row(state: ClaimState, position: int) -> tuple[Any, ...]:
+        return (
+            state.claim_id,
+            state.version,
+            position,
+            state.status,
+            state.kind,
+            state.reason,
+            state.order_id,
+            state.buyer_id,
+            state.merchant_id,
+            state.mediator_id,
+            state.currency,
+            amount_text(state.order_amount),
+            amount_text(state.claimed_amount),
+            None if state.agreed_amount is None else amount_text(state.agreed_amount),
+            amount_text(state.refunded_amount),
+            state.outcome,
+            deadlines_json(state.deadlines),
+            time_text(state.opened_at),
+            time_text(state.updated_at),
+        )
+
+
+@lru_cache(maxsize=4096)
+def deadlines_json(deadlines: tuple[Deadline, ...]) -> str:
+    return json.dumps([{"name": d.name, "due_at": time_text(d.due_at)} for d in deadlines])
+
+
+class ClaimsListProjection(Projection):
+    name = "claims"
+    tables = ("read_claims",)
+
+    def process(self, changes: Sequence[Change], tx: ViewConnection) -> None:
+        # Only each claim's last state in the batch matters: one upsert per claim.
+        last: dict[str, Change] = {}
+        for change in changes:
+            last[change.after.claim_id] = change
+        tx.upsert_rows(ClaimsListView.TABLE, [ClaimsListView.row(c.after, c.position) for c in last.values()])
+
+
+# --- queries ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ClaimFilters:
+    status: str | None = None
+    merchant_id: str | None = None
+    buyer_id: str | None = None
+
+
+@dataclass(frozen=True)
+class ClaimPage:
+    items: list[dict[str, Any]]
+    next_cursor: str | None
+
+
+def may_list(actor: Actor) -> bool:
+    return actor.role in LIST_ROLES
+
+
+def encode_cursor(opened_at: str, claim_id: str) -> str:
+    raw = json.dumps([opened_at, claim_id], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[str, str]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        value = json.loads(raw)
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        raise InvalidCursor("the cursor is not one this API issued") from None
+    if not (isinstance(value, list) and len(value) == 2 and all(isinstance(v, str) for v in value)):
+        raise InvalidCursor("the cursor is not one this API issued")
+    return value[0], value[1]
+
+
+def list_claims(
+    conn: ViewConnection, actor: Actor, filters: ClaimFilters, limit: int, cursor: str | None
+) -> ClaimPage:
+    """One page of the claims this actor may see, newest first."""
+    where: list[str] = []
+    params: list[Any] = []
+    if actor.role is Role.BUYER:
+        where.append("buyer_id = ?")
+        params.append(actor.id)
+    elif actor.role is Role.MERCHANT:
+        where.append("merchant_id = ?")
+        params.append(actor.id)
+    elif actor.role not in READ_ANY_ROLES:
+        return ClaimPage([], None)
+    for column, value in (
+        ("status", filters.status),
+        ("merchant_id", filters.merchant_id),
+        ("buyer_id", filters.buyer_id),
+    ):
+        if value is not None:
+            where.append(f"{column} = ?")
+            params.append(value)
+    if cursor is not None:
+        opened_at, claim_id = decode_cursor(cursor)
+        where.append(ClaimsListView.AFTER_CURSOR)
+        params += [opened_at, opened_at, claim_id]
+    sql = ClaimsListView.SELECT + (" WHERE " + " AND ".join(where) if where else "") + ClaimsListView.ORDER
+    rows = conn.query(sql, [*params, limit + 1])
+    items = [summary(row) for row in rows[:limit]]
+    next_cursor = encode_cursor(rows[limit - 1][17], rows[limit - 1][0]) if len(rows) > limit else None
+    return ClaimPage(items, next_cursor)
+
+
+def summary(row: Sequence[Any]) -> dict[str, Any]:
+    names = _COLUMNS.split(", ")
+    item = dict(zip(names, row, strict=True))
+    item["id"] = item.pop("claim_id")
+    item.pop("position")
+    item["deadlines"] = json.loads(item["deadlines"])
+    return item

@@ -1,0 +1,205 @@
+"""Read model "queue": the mediators' work queue, most urgent first (``GET /queue``).
+
+A claim is in the queue when the platform must act on it now (``needs_platform``):
+
+| status | action |
+|---|---|
+| under_mediation, no mediator | assign a mediator |
+| under_mediation, evidence requested | await the requested evidence, then decide |
+| under_mediation | decide |
+| escalated_to_legal | record the legal outcome |
+| legal_concluded, claim_rejected | close the case |
+| refunded, fulfilment_pending, with a mediator | confirm and close the case |
+
+or, whatever its status, once its next deadline has passed (the platform acts on a missed deadline).
+Withdrawn and closed claims leave the queue. Urgency: nearest deadline first (none last), then the
+oldest claim, then the largest claimed amount (compared as a number, whatever the currency), then id.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from disputes.domain.vocabulary import TERMINAL_STATUSES, ClaimStatus
+from projections.changes import Change, ClaimState
+from projections.runner import Projection
+from projections.store import Table, ViewConnection, amount_text, time_text
+
+S = ClaimStatus
+UNASSIGNED = "-"
+"""``assigned_to=-``: only claims no mediator has taken (``-`` can start no principal id)."""
+
+_COLUMNS = (
+    "claim_id, version, position, status, needs_platform, action, mediator_id, buyer_id, merchant_id, "
+    "kind, reason, currency, claimed_amount, next_deadline_name, next_deadline_at, opened_at, "
+    "updated_at, urgency"
+)
+_NAMES = _COLUMNS.split(", ")
+_FIXED = frozenset(["buyer_id", "merchant_id", "kind", "reason", "currency", "claimed_amount", "opened_at"])
+_NO_DEADLINE = "~"  # sorts after every time text
+_AMOUNT_CEILING = Decimal(10) ** 14
+
+
+class InvalidCursor(ValueError):
+    """A cursor this API did not issue."""
+
+
+class QueueView:
+    TABLE = Table("read_queue", tuple(_NAMES), ("claim_id",), _FIXED)
+    DELETE = "DELETE FROM read_queue WHERE claim_id = ?"
+    SELECT = f"SELECT {_COLUMNS} FROM read_queue WHERE (needs_platform = 1 OR next_deadline_at <= ?)"
+    ORDER = " ORDER BY urgency LIMIT ?"
+
+
+def action(state: ClaimState) -> tuple[bool, str]:
+    """Whether the platform must act now, and what the claim waits for."""
+    status = state.status
+    if status == S.UNDER_MEDIATION:
+        if state.mediator_id is None:
+            return True, "assign a mediator"
+        if any(d.name.startswith("evidence_from_") for d in state.deadlines):
+            return True, "await the requested evidence, then decide"
+        return True, "decide"
+    if status == S.ESCALATED_TO_LEGAL:
+        return True, "record the legal outcome"
+    if status in (S.LEGAL_CONCLUDED, S.CLAIM_REJECTED):
+        return True, "close the case"
+    if status in (S.REFUNDED, S.FULFILMENT_PENDING) and state.mediator_id is not None:
+        return True, "confirm and close the case"
+    waiting: dict[str, str] = {
+        S.AWAITING_MERCHANT: "the merchant's answer",
+        S.OFFER_PENDING: "the buyer's answer to the offer",
+        S.OFFER_DECLINED: "a mediation request",
+        S.MERCHANT_REJECTED: "a mediation request",
+        S.AWAITING_RETURN: "the buyer's return shipment",
+        S.RETURN_IN_TRANSIT: "the merchant's receipt of the return",
+        S.REFUND_PENDING: "the refund",
+        S.FULFILMENT_PENDING: "the merchant's exchange or repair",
+        S.REFUNDED: "nothing; refunded",
+    }
+    return False, f"wait for {waiting.get(status, status)}"
+
+
+def urgency(state: ClaimState) -> str:
+    due = time_text(state.deadlines[0].due_at) if state.deadlines else _NO_DEADLINE
+    # Larger amounts first: the complement to a fixed ceiling, zero-padded, sorts in reverse.
+    inverted = (_AMOUNT_CEILING - state.claimed_amount).quantize(Decimal("0.0001"))
+    return f"{due}|{time_text(state.opened_at)}|{inverted:0>20}|{state.claim_id}"
+
+
+class QueueProjection(Projection):
+    name = "queue"
+    tables = ("read_queue",)
+
+    def process(self, changes: Sequence[Change], tx: ViewConnection) -> None:
+        last: dict[str, Change] = {}
+        for change in changes:
+            last[change.after.claim_id] = change
+        upserts, deletes = [], []
+        for change in last.values():
+            state = change.after
+            if state.status in TERMINAL_STATUSES:
+                deletes.append((state.claim_id,))
+            else:
+                upserts.append(self.row(state, change.position))
+        tx.executemany(QueueView.DELETE, deletes)
+        tx.upsert_rows(QueueView.TABLE, upserts)
+
+    @staticmethod
+    def row(state: ClaimState, position: int) -> tuple[Any, ...]:
+        needs_platform, what = action(state)
+        first = state.deadlines[0] if state.deadlines else None
+        return (
+            state.claim_id,
+            state.version,
+            position,
+            state.status,
+            1 if needs_platform else 0,
+            what,
+            state.mediator_id,
+            state.buyer_id,
+            state.merchant_id,
+            state.kind,
+            state.reason,
+            state.currency,
+            amount_text(state.claimed_amount),
+            None if first is None else first.name,
+            None if first is None else time_text(first.due_at),
+            time_text(state.opened_at),
+            time_text(state.updated_at),
+            urgency(state),
+        )
+
+
+# --- queries ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class QueueFilters:
+    status: str | None = None
+    assigned_to: str | None = None
+    due_before: datetime | None = None
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    items: list[dict[str, Any]]
+    next_cursor: str | None
+
+
+def encode_cursor(urgency_key: str) -> str:
+    return base64.urlsafe_b64encode(urgency_key.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> str:
+    try:
+        key = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        raise InvalidCursor("the cursor is not one this API issued") from None
+    if key.count("|") != 3:
+        raise InvalidCursor("the cursor is not one this API issued")
+    return key
+
+
+def work_queue(
+    conn: ViewConnection, filters: QueueFilters, limit: int, cursor: str | None, now: datetime
+) -> QueuePage:
+    """The claims the platform must act on, most urgent first."""
+    now_text = time_text(now)
+    sql = QueueView.SELECT
+    params: list[Any] = [now_text]
+    if filters.status is not None:
+        sql += " AND status = ?"
+        params.append(filters.status)
+    if filters.assigned_to == UNASSIGNED:
+        sql += " AND mediator_id IS NULL"
+    elif filters.assigned_to is not None:
+        sql += " AND mediator_id = ?"
+        params.append(filters.assigned_to)
+    if filters.due_before is not None:
+        sql += " AND next_deadline_at < ?"
+        params.append(time_text(filters.due_before))
+    if cursor is not None:
+        sql += " AND urgency > ?"
+        params.append(decode_cursor(cursor))
+    rows = conn.query(sql + QueueView.ORDER, [*params, limit + 1])
+    items = [_item(row, now_text) for row in rows[:limit]]
+    next_cursor = encode_cursor(rows[limit - 1][-1]) if len(rows) > limit else None
+    return QueuePage(items, next_cursor)
+
+
+def _item(row: Sequence[Any], now_text: str) -> dict[str, Any]:
+    item = dict(zip(_NAMES, row, strict=True))
+    due_name, due_at = item.pop("next_deadline_name"), item.pop("next_deadline_at")
+    item["next_deadline"] = None if due_name is None else {"name": due_name, "due_at": due_at}
+    item["overdue"] = due_at is not None and due_at <= now_text
+    item["needs_platform"] = bool(item["needs_platform"])
+    item.pop("position")
+    item.pop("urgency")
+    return item

@@ -1,0 +1,346 @@
+"""The projection runner: reads the notification log from where the views stand, in batches, and writes
+each batch's view rows together with the new positions in one transaction.
+
+- Exactly once: a projection's rows and its position in ``projection_positions`` commit together, and
+  the position moves by compare-and-set from the position the batch started from; a worker that lost
+  a race (or crashed and came back) commits nothing twice.
+- One worker per projection at a time on PostgreSQL: each batch runs under a transaction-scoped
+  advisory lock per projection (``pg_try_advisory_xact_lock``); a worker that cannot take a lock
+  leaves that projection to the one that holds it and tries again on its next round. SQLite has a
+  single writer anyway, and the compare-and-set keeps a second worker harmless.
+- Catch-up reads many events per batch; following is woken by LISTEN/NOTIFY on PostgreSQL (the
+  channel the library notifies on every insert) and polls on SQLite.
+
+Every projection of a runner shares one read and decode of the log: the batch starts at the lowest
+position among them, and each projection receives only the changes past its own position.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack, contextmanager, nullcontext, suppress
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+from uuid import UUID
+
+from eventsourcing.application import Application
+
+from disputes.domain.policy import Windows
+from projections.changes import CLAIM_TOPIC_PREFIX, Change, ClaimStates
+from projections.store import ViewConnection, ViewStore, lock_key, time_text
+
+log = logging.getLogger("disputes.projections")
+
+CRASH_ENV = "DISPUTES_PROJECTIONS_TEST_CRASH_BEFORE_COMMIT"
+"""For tests only: the runner's process exits abruptly before committing its N-th batch."""
+CRASH_EXIT_STATUS = 86
+CONTENDED_PAUSE_SECONDS = 0.02
+
+ENSURE_POSITION = (
+    "INSERT INTO projection_positions (name, position, updated_at) VALUES (?, 0, ?) "
+    "ON CONFLICT (name) DO NOTHING"
+)
+SELECT_POSITIONS = "SELECT name, position FROM projection_positions"
+ADVANCE_POSITION = (
+    "UPDATE projection_positions SET position = ?, updated_at = ? WHERE name = ? AND position = ?"
+)
+RESET_POSITION = "UPDATE projection_positions SET position = 0, updated_at = ? WHERE name = ?"
+
+
+class Projection(ABC):
+    """One read model: how a batch of changes becomes rows of its tables."""
+
+    name: ClassVar[str]
+    tables: ClassVar[tuple[str, ...]]
+    """Its tables, emptied by a rebuild."""
+
+    @abstractmethod
+    def process(self, changes: Sequence[Change], tx: ViewConnection) -> None:
+        """Write the rows for these changes (in position order) inside the runner's transaction."""
+
+
+class StalePosition(RuntimeError):
+    """Another worker moved a projection's position since this batch began: nothing was committed."""
+
+
+@dataclass
+class Batch:
+    """Notifications read and decoded, not yet committed (see :meth:`ProjectionRunner.prepare`)."""
+
+    stack: ExitStack
+    owned: list[Projection]
+    positions: dict[str, int]
+    changes: list[Change]
+    start: int
+    last: int
+    read: int
+
+    @property
+    def empty(self) -> bool:
+        return self.read == 0
+
+    def abandon(self) -> None:
+        """Give up the batch: its transaction (PostgreSQL) ends and its locks are released."""
+        self.stack.close()
+
+
+@dataclass(frozen=True)
+class StepResult:
+    processed: int
+    """Notifications read in this step (claim events and others)."""
+    caught_up: bool
+    """Nothing more to read just now for any of the runner's projections."""
+    position: int
+    """Where the projections this step worked on now stand (the lowest of them, if it read nothing)."""
+
+
+def ensure_positions(conn: ViewConnection, names: Sequence[str]) -> None:
+    now = time_text(datetime.now(UTC))
+    for name in names:
+        conn.execute(ENSURE_POSITION, (name, now))
+
+
+def read_positions(conn: ViewConnection) -> dict[str, int]:
+    return {str(name): int(position) for name, position in conn.query(SELECT_POSITIONS)}
+
+
+class ProjectionRunner:
+    """Runs some projections against one application's notification log."""
+
+    def __init__(
+        self,
+        app: Application[UUID],
+        store: ViewStore,
+        projections: Sequence[Projection],
+        *,
+        windows: Windows,
+        batch_size: int = 1000,
+        poll_seconds: float = 0.2,
+        cache_size: int = 10_000,
+        crash_before_commit: int | None = None,
+    ) -> None:
+        if not projections:
+            raise ValueError("a runner needs at least one projection")
+        self.app = app
+        self.store = store
+        self.projections = list(projections)
+        self.batch_size = batch_size
+        self.poll_seconds = poll_seconds
+        self.states = ClaimStates(app, windows, cache_size)
+        self.crash_before_commit = crash_before_commit
+        self._batches = 0
+        self._conn: ViewConnection | None = None
+        self.last_error: BaseException | None = None
+
+    # --- connection ----------------------------------------------------------------------------------
+    @property
+    def conn(self) -> ViewConnection:
+        if self._conn is None:
+            self._conn = self.store.connect()
+            ensure_positions(self._conn, [p.name for p in self.projections])
+        return self._conn
+
+    def close(self) -> None:
+        if self._conn is not None:
+            with suppress(Exception):
+                self._conn.close()
+            self._conn = None
+
+    # --- one batch -----------------------------------------------------------------------------------
+    def step(self) -> StepResult:
+        """Read one batch past the lowest position and commit it for every projection it concerns."""
+        batch = self.prepare()
+        # Projections another worker holds are not caught up as far as this runner can tell.
+        complete = len(batch.owned) == len(self.projections)
+        if batch.empty:
+            batch.abandon()
+            return StepResult(0, complete, batch.start)
+        self.commit(batch)
+        return StepResult(batch.read, complete and batch.read < self.batch_size, batch.last)
+
+    def prepare(self) -> Batch:
+        """Lock what can be locked, read the positions and the next notifications, and decode them.
+
+        On PostgreSQL the batch is one transaction, from here to :meth:`commit`, holding the
+        projections' advisory locks. On SQLite the write transaction (which blocks every other writer,
+        commands included) starts only in :meth:`commit`; the compare-and-set there catches any worker
+        that moved first.
+        """
+        conn = self.conn
+        stack = ExitStack()
+        try:
+            if conn.dialect == "postgres":
+                stack.enter_context(conn.transaction())
+            owned = [p for p in self.projections if conn.try_lock(lock_key(p.name))]
+            if not owned:
+                return Batch(stack, [], {}, [], 0, 0, 0)
+            positions = read_positions(conn)
+            start = min(positions.get(p.name, 0) for p in owned)
+            notifications = self.app.recorder.select_notifications(
+                start, self.batch_size, inclusive_of_start=False
+            )
+            if not notifications:
+                return Batch(stack, owned, positions, [], start, start, 0)
+            changes = self._changes(notifications)
+            return Batch(stack, owned, positions, changes, start, notifications[-1].id, len(notifications))
+        except BaseException:
+            self.states.clear()
+            stack.close()
+            raise
+
+    def commit(self, batch: Batch) -> None:
+        """Write the batch's rows and move each projection's position, in one transaction."""
+        conn = self.conn
+        try:
+            with batch.stack, nullcontext() if conn.dialect == "postgres" else conn.transaction():
+                for projection in batch.owned:
+                    at = batch.positions.get(projection.name, 0)
+                    if at >= batch.last:
+                        continue
+                    mine = [c for c in batch.changes if c.position > at]
+                    if mine:
+                        projection.process(mine, conn)
+                    self._advance(conn, projection.name, at, batch.last)
+                self._maybe_crash()
+        except BaseException:
+            # The cached claims may have moved past what is committed: start afresh.
+            self.states.clear()
+            raise
+
+    def _changes(self, notifications: Sequence[Any]) -> list[Change]:
+        mapper = self.app.mapper
+        changes = []
+        for notification in notifications:
+            if not notification.topic.startswith(CLAIM_TOPIC_PREFIX):
+                continue  # another aggregate's event: the claim views have nothing to do with it
+            domain_event = mapper.to_domain_event(notification)
+            changes.append(self.states.change(notification.id, domain_event))
+        return changes
+
+    @staticmethod
+    def _advance(conn: ViewConnection, name: str, old: int, new: int) -> None:
+        if conn.execute(ADVANCE_POSITION, (new, time_text(datetime.now(UTC)), name, old)) != 1:
+            raise StalePosition(f"projection {name} is no longer at position {old}")
+
+    def _maybe_crash(self) -> None:
+        self._batches += 1
+        if self.crash_before_commit is not None and self._batches >= self.crash_before_commit:
+            log.error("crashing before commit of batch %d, as %s asks", self._batches, CRASH_ENV)
+            os._exit(CRASH_EXIT_STATUS)
+
+    # --- loops ---------------------------------------------------------------------------------------
+    def run_until_caught_up(
+        self, progress: Callable[[int], None] | None = None, *, retries: int = 3
+    ) -> int:
+        """Process batches until nothing is left to read; the number of notifications read."""
+        total = 0
+        stale = 0
+        while True:
+            try:
+                result = self.step()
+            except StalePosition:
+                stale += 1
+                if stale > retries:
+                    raise
+                continue
+            total += result.processed
+            if progress is not None:
+                progress(result.position)
+            if result.caught_up:
+                return total
+            if result.processed == 0:  # another worker holds a projection: let it finish its batch
+                time.sleep(CONTENDED_PAUSE_SECONDS)
+
+    def run_forever(self, stop: threading.Event) -> None:
+        """Catch up, then follow new events until ``stop`` is set. Errors are logged and retried."""
+        backoff = 0.5
+        while not stop.is_set():
+            try:
+                with self._wakeups(stop) as wait:
+                    while not stop.is_set():
+                        try:
+                            result = self.step()
+                        except StalePosition as stale:
+                            log.info("%s; reloading positions", stale)
+                            continue
+                        self.last_error = None
+                        backoff = 0.5
+                        if result.caught_up or result.processed == 0:
+                            wait()
+            except Exception as error:
+                self.last_error = error
+                log.warning("projection runner failed (%s: %s); retrying in %.1fs",
+                            type(error).__name__, error, backoff)
+                self.close()
+                stop.wait(backoff)
+                backoff = min(backoff * 2, 30.0)
+
+    @contextmanager
+    def _wakeups(self, stop: threading.Event) -> Iterator[Callable[[], None]]:
+        """A function that blocks until there may be new events: a NOTIFY on PostgreSQL, a poll on SQLite.
+
+        The LISTEN starts before the first read, so that no notification can slip in between.
+        """
+        channel = getattr(self.app.recorder, "channel_name", None)
+        if self.store.dialect != "postgres" or channel is None:
+
+            def poll() -> None:
+                stop.wait(self.poll_seconds)
+
+            yield poll
+            return
+        from psycopg import sql
+
+        listener = self.store.connect()
+        try:
+            listener.raw.execute(sql.SQL("LISTEN {}").format(sql.Identifier(channel)))
+            # On PostgreSQL poll_seconds is only the safety net for a lost notification.
+            patience = max(self.poll_seconds, 1.0)
+
+            def listen() -> None:
+                waited = 0.0
+                while not stop.is_set() and waited < patience:
+                    # Notifications that queued up meanwhile wake later waits at once; each such
+                    # wake-up costs one read that finds little, never a missed event.
+                    for _ in listener.raw.notifies(timeout=0.25, stop_after=1):
+                        return
+                    waited += 0.25
+
+            yield listen
+        finally:
+            with suppress(Exception):
+                listener.close()
+
+
+# --- rebuilding --------------------------------------------------------------------------------------
+
+
+def reset(store: ViewStore, projections: Sequence[Projection]) -> None:
+    """Empty the projections' tables and put them back at position 0, in one transaction.
+
+    On PostgreSQL it waits for each projection's lock, so no batch of another worker is half done; a
+    worker that had read the old position fails its compare-and-set and starts again from 0.
+    """
+    conn = store.connect()
+    try:
+        ensure_positions(conn, [p.name for p in projections])
+        with conn.transaction():
+            now = time_text(datetime.now(UTC))
+            for projection in projections:
+                conn.lock(lock_key(projection.name))
+                for table in projection.tables:
+                    conn.execute(f"DELETE FROM {table}")
+                conn.execute(RESET_POSITION, (now, projection.name))
+    finally:
+        conn.close()
+
+
+def crash_hook_from_environment() -> int | None:
+    value = os.environ.get(CRASH_ENV, "").strip()
+    return int(value) if value else None

@@ -1,0 +1,110 @@
+"""Exactly once across crashes: a worker process killed between processing a batch and committing it
+counts nothing twice once it (or another) starts again."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from projection_support import Claims, ManualClock, dump_views, lifecycle_mix, positions
+
+import projections
+from disputes.bootstrap import Container
+from projections import catalog
+from projections.readside import build_runner
+from projections.runner import CRASH_ENV, CRASH_EXIT_STATUS, reset
+from projections.store import ViewConnection, ViewStore
+
+SOURCE_ROOT = Path(projections.__file__).resolve().parents[1]
+pytestmark = pytest.mark.slow
+
+
+def worker_environment(database_url: str, **env: str) -> dict[str, str]:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("DISPUTES_")}
+    environment["PYTHONPATH"] = os.pathsep.join(filter(None, [str(SOURCE_ROOT), os.environ.get("PYTHONPATH")]))
+    environment["DISPUTES_DATABASE_URL"] = database_url
+    environment.update(env)
+    return environment
+
+
+def worker(database_url: str, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """``python -m projections ARGS``: the worker as an operator runs it, in a process of its own."""
+    return subprocess.run(
+        [sys.executable, "-m", "projections", *args],
+        env=worker_environment(database_url, **env),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def rebuilt_views(container: Container, views: ViewConnection) -> dict[str, list[tuple[object, ...]]]:
+    reset(ViewStore(container.settings.database), catalog.select())
+    runner = build_runner(container)
+    try:
+        runner.run_until_caught_up()
+    finally:
+        runner.close()
+    return dump_views(views)
+
+
+def test_a_worker_that_dies_before_committing_a_batch_counts_nothing_twice_after_a_restart(
+    database_url: str, container: Container, claims: Claims, clock: ManualClock, views: ViewConnection
+) -> None:
+    lifecycle_mix(claims, clock, 12)
+    head = container.app.recorder.max_notification_id()
+    assert head is not None and head > 21
+
+    crashed = worker(database_url, "project", "--once", DISPUTES_PROJECTION_BATCH_SIZE="7", **{CRASH_ENV: "3"})
+
+    assert crashed.returncode == CRASH_EXIT_STATUS, crashed.stderr
+    # Two batches committed; the third was written, then lost with the process.
+    assert positions(views) == dict.fromkeys(catalog.NAMES, 14)
+    assert views.query("SELECT COUNT(*) FROM read_timeline") == [(14,)]
+
+    restarted = worker(database_url, "project", "--once", DISPUTES_PROJECTION_BATCH_SIZE="7")
+
+    assert restarted.returncode == 0, restarted.stderr
+    assert positions(views) == dict.fromkeys(catalog.NAMES, head)
+    after_restart = dump_views(views)
+    assert len(after_restart["read_timeline"]) == head
+    assert sum(1 for row in after_restart["read_scorecard_facts"] if row[5] == "received") == 12
+    assert after_restart == rebuilt_views(container, views)
+
+
+def test_a_worker_killed_at_any_moment_of_a_catch_up_leaves_views_that_a_restart_completes_exactly(
+    database_url: str, container: Container, claims: Claims, clock: ManualClock, views: ViewConnection
+) -> None:
+    lifecycle_mix(claims, clock, 60)
+    head = container.app.recorder.max_notification_id()
+    assert head is not None
+    process = subprocess.Popen(
+        [sys.executable, "-m", "projections", "project"],
+        env=worker_environment(database_url, DISPUTES_PROJECTION_BATCH_SIZE="2"),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while min(positions(views).values(), default=0) == 0:  # started, and not yet done
+            assert time.monotonic() < deadline, "the worker made no progress"
+            time.sleep(0.005)
+        os.kill(process.pid, signal.SIGKILL)
+    finally:
+        process.wait(30)
+    assert process.returncode == -signal.SIGKILL
+    at_kill = positions(views)
+    for table, rows in dump_views(views).items():
+        if table == "read_timeline":
+            assert len(rows) == min(at_kill.values()) == max(at_kill.values())
+
+    restarted = worker(database_url, "project", "--once")
+
+    assert restarted.returncode == 0, restarted.stderr
+    assert positions(views) == dict.fromkeys(catalog.NAMES, head)
+    assert dump_views(views) == rebuilt_views(container, views)
