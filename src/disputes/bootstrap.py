@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from disputes.application import Clock, DisputesApplication, utc_now
-from disputes.database import ConnectionSource
+from disputes.database import ConnectionSource, schema_lock
 from disputes.idempotency import IdempotencyStore
 from disputes.principals import PrincipalStore
 from disputes.settings import Settings
@@ -31,12 +31,13 @@ class Container:
 
 def build_application(settings: Settings, clock: Clock = utc_now) -> DisputesApplication:
     """The application on the configured store; creates the event tables when they are missing."""
-    return DisputesApplication(
-        settings.eventsourcing_env(),
-        windows=settings.windows(),
-        clock=clock,
-        snapshot_interval=settings.snapshot_interval,
-    )
+    with schema_lock(settings.database):
+        return DisputesApplication(
+            settings.eventsourcing_env(),
+            windows=settings.windows(),
+            clock=clock,
+            snapshot_interval=settings.snapshot_interval,
+        )
 
 
 def create_event_tables(settings: Settings) -> None:

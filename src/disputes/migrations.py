@@ -23,7 +23,7 @@ from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from disputes.database import DatabaseUrl, Dialect, connect
+from disputes.database import DDL_LOCK_KEY, DatabaseUrl, Dialect, connect
 from disputes.domain.errors import DisputesError
 
 if TYPE_CHECKING:
@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 PACKAGED_DIRECTORY = "migrations_sql"
 """Where the wheel puts the top-level ``migrations/`` inside the package."""
 
-ADVISORY_LOCK_KEY = 7235441203191506291
+ADVISORY_LOCK_KEY = DDL_LOCK_KEY
 """``b"disputes"`` read as a big-endian integer: the PostgreSQL advisory lock migrations hold."""
 
 
