@@ -8,7 +8,6 @@ loaded from the repository at the version before the event.
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -23,6 +22,7 @@ from disputes.domain.claim import Claim
 from disputes.domain.parties import Actor, Role
 from disputes.domain.policy import Deadline, Windows
 
+_new_tuple = tuple.__new__
 CLAIM_TOPIC_PREFIX = get_topic(Claim) + "."
 """Topics of claim events start with this (``disputes.domain.claim:Claim.``)."""
 
@@ -74,61 +74,52 @@ class ClaimState(NamedTuple):
     @classmethod
     def of(cls, claim: Claim, windows: Windows, before: ClaimState | None = None) -> ClaimState:
         """The claim's state; its deadlines are those of ``before`` when nothing they depend on moved."""
-        agreed = claim.agreed_amount
+        status = claim.status
+        since = claim.status_since
+        evidence_due = claim.evidence_due
         if (
             before is not None
-            and before.status == claim.status
-            and before.status_since == claim.status_since
-            and before.evidence_due == claim.evidence_due
+            and before.status == status
+            and before.status_since == since
+            and before.evidence_due == evidence_due
         ):
             deadlines = before.deadlines
         else:
             deadlines = tuple(claim.deadlines(windows))
-        return cls(
-            claim_id=str(claim.id) if before is None else before.claim_id,
-            version=claim.version,
-            status=claim.status,
-            kind=claim.kind,
-            reason=claim.reason,
-            order_id=claim.order_id,
-            buyer_id=claim.buyer_id,
-            merchant_id=claim.merchant_id,
-            mediator_id=claim.mediator_id,
-            currency=claim.currency,
-            order_amount=claim.order_amount.amount,
-            claimed_amount=claim.claimed_amount.amount,
-            agreed_amount=None if agreed is None else agreed.amount,
-            refunded_amount=claim.refunded_amount.amount,
-            outcome=claim.outcome,
-            mediation_requested=claim.mediation_requested,
-            first_response_at=claim.first_response_at,
-            opened_at=claim.opened_at,
-            updated_at=claim.modified_on,
-            status_since=claim.status_since,
-            evidence_due=claim.evidence_due,
-            deadlines=deadlines,
+        agreed = claim.agreed_amount
+        # Positional, straight to the tuple: one is made per event (a keyword call costs twice as much).
+        return _new_tuple(
+            cls,
+            (
+                str(claim.id) if before is None else before.claim_id,
+                claim.version,
+                status,
+                claim.kind,
+                claim.reason,
+                claim.order_id,
+                claim.buyer_id,
+                claim.merchant_id,
+                claim.mediator_id,
+                claim.currency,
+                claim.order_amount.amount,
+                claim.claimed_amount.amount,
+                None if agreed is None else agreed.amount,
+                claim.refunded_amount.amount,
+                claim.outcome,
+                claim.mediation_requested,
+                claim.first_response_at,
+                claim.opened_at,
+                claim.modified_on,
+                since,
+                evidence_due,
+                deadlines,
+            ),
         )
 
     @property
     def platform_involved(self) -> bool:
         """The platform has stepped in: mediation was asked for (or forced) or a mediator took the case."""
         return self.mediation_requested or self.mediator_id is not None
-
-
-class Change(NamedTuple):
-    """One claim event at its position in the notification log, with the claim before and after."""
-
-    position: int
-    event: Any
-    type: str
-    at: datetime
-    actor: Actor
-    before: ClaimState | None
-    after: ClaimState
-
-    def attr(self, name: str, default: Any = None) -> Any:
-        """An attribute of the event (``amount``, ``outcome``, ...)."""
-        return getattr(self.event, name, default)
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,24 +137,49 @@ class DeadlineClosed:
     result: str
 
 
-def closed_deadlines(change: Change) -> list[DeadlineClosed]:
+class Change(NamedTuple):
+    """One claim event at its position in the notification log, with the claim before and after."""
+
+    position: int
+    event: Any
+    type: str
+    at: datetime
+    actor: Actor
+    before: ClaimState | None
+    after: ClaimState
+    closed: tuple[DeadlineClosed, ...] = ()
+    """The deadlines this change closed (worked out once, for every view that counts them)."""
+
+    def attr(self, name: str, default: Any = None) -> Any:
+        """An attribute of the event (``amount``, ``outcome``, ...)."""
+        return getattr(self.event, name, default)
+
+
+def closed_deadlines(change: Change) -> tuple[DeadlineClosed, ...]:
     """The deadlines open before this change that are not open after it."""
-    if change.before is None or not change.before.deadlines:
-        return []
-    still_open = set(change.after.deadlines)
+    return change.closed
+
+
+def _closed(
+    before: ClaimState | None, after: ClaimState, type_: str, at: datetime, actor: Actor
+) -> tuple[DeadlineClosed, ...]:
+    # Unchanged deadlines are the very same tuple (ClaimState.of reuses it): nothing closed.
+    if before is None or not before.deadlines or before.deadlines is after.deadlines:
+        return ()
+    still_open = set(after.deadlines)
     closed = []
-    for deadline in change.before.deadlines:
+    for deadline in before.deadlines:
         if deadline in still_open:
             continue
         party = deadline_party(deadline.name)
-        if change.type == "DeadlineMissed" or change.at > deadline.due_at:
+        if type_ == "DeadlineMissed" or at > deadline.due_at:
             result = "missed"
-        elif change.actor.role.value == party:
+        elif actor.role == party:  # a StrEnum: equal to its value
             result = "met"
         else:
             result = "superseded"
         closed.append(DeadlineClosed(deadline.name, party, deadline.due_at, result))
-    return closed
+    return tuple(closed)
 
 
 class ClaimStates:
@@ -173,7 +189,8 @@ class ClaimStates:
         self.app = app
         self.windows = windows
         self.capacity = max(1, capacity)
-        self._cache: OrderedDict[UUID, tuple[Claim, ClaimState]] = OrderedDict()
+        # A plain dict kept in least-recently-used order: a hit is popped and put back at the end.
+        self._cache: dict[UUID, tuple[Claim, ClaimState]] = {}
         self.misses = 0
 
     def clear(self) -> None:
@@ -182,13 +199,14 @@ class ClaimStates:
     def change(self, position: int, domain_event: Any) -> Change:
         claim_id: UUID = domain_event.originator_id
         version: int = domain_event.originator_version
-        cached = self._cache.pop(claim_id, None)
+        cache = self._cache
+        cached = cache.pop(claim_id, None)
         claim: Claim
         before: ClaimState | None
         if version == 1:
             before = None
             claim = domain_event.mutate(None)
-        elif cached is not None and cached[0].version == version - 1:
+        elif cached is not None and cached[1].version == version - 1:
             claim, before = cached
             claim = domain_event.mutate(claim)
         else:
@@ -197,11 +215,15 @@ class ClaimStates:
             before = ClaimState.of(previous, self.windows)
             claim = domain_event.mutate(previous)
         after = ClaimState.of(claim, self.windows, before)
-        self._cache[claim_id] = (claim, after)
-        if len(self._cache) > self.capacity:
-            self._cache.popitem(last=False)
+        cache[claim_id] = (claim, after)
+        if len(cache) > self.capacity:
+            del cache[next(iter(cache))]
         attrs = domain_event.__dict__
         actor = attrs.get("actor") or attrs.get("buyer")
         if not isinstance(actor, Actor):  # pragma: no cover - every claim event carries its actor
             actor = Actor(Role.SYSTEM, "unknown")
-        return Change(position, domain_event, type(domain_event).__name__, attrs["timestamp"], actor, before, after)
+        type_ = type(domain_event).__name__
+        at: datetime = attrs["timestamp"]
+        return Change(
+            position, domain_event, type_, at, actor, before, after, _closed(before, after, type_, at, actor)
+        )
