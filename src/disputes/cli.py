@@ -18,6 +18,7 @@ from pydantic import ValidationError
 
 from disputes import __version__
 from disputes.bootstrap import create_event_tables
+from disputes.cli_audit import register as register_audit
 from disputes.cli_projections import register as register_projections
 from disputes.database import DatabaseUrl, DatabaseUrlError, check_reachable, redact
 from disputes.domain.errors import DisputesError
@@ -85,6 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
     revoke.set_defaults(handler=run_principals_revoke)
 
     register_projections(commands)
+    register_audit(commands)
     return parser
 
 

@@ -14,10 +14,11 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FrameType
-from typing import Any, TextIO
+from typing import Any
 
 from disputes.bootstrap import Container, bootstrap
 from disputes.migrations import require_migrated
+from disputes.progress import ProgressBar
 from disputes.settings import Settings
 from projections import catalog
 from projections.readside import build_runner
@@ -97,7 +98,7 @@ def run_rebuild(args: argparse.Namespace) -> int:
         head = int(container.app.recorder.max_notification_id() or 0)
         reset(ViewStore(container.settings.database), projections)
         runner = build_runner(container, names)
-        bar = ProgressBar(head, sys.stderr, enabled=not args.quiet)
+        bar = ProgressBar(sys.stderr, "rebuild", total=head, enabled=not args.quiet)
         started = time.monotonic()
         try:
             runner.run_until_caught_up(bar.update)
@@ -109,44 +110,3 @@ def run_rebuild(args: argparse.Namespace) -> int:
         rebuilt = ", ".join(p.name for p in projections)
         print(f"rebuilt {rebuilt}: {head:,} events in {seconds:.1f} s ({rate:,.0f} events/s)")
         return 0
-
-
-class ProgressBar:
-    """A one-line progress bar on a terminal; elsewhere (a log file) a line at every tenth."""
-
-    WIDTH = 30
-
-    def __init__(self, total: int, stream: TextIO, *, enabled: bool = True) -> None:
-        self.total = total
-        self.stream = stream
-        self.enabled = enabled
-        self.tty = stream.isatty()
-        self.started = time.monotonic()
-        self._shown = -1.0
-        self._tenth = -1
-
-    def update(self, position: int) -> None:
-        if not self.enabled:
-            return
-        done = min(position, self.total)
-        fraction = done / self.total if self.total else 1.0
-        now = time.monotonic()
-        elapsed = max(now - self.started, 1e-9)
-        line = (
-            f"rebuild [{'#' * int(fraction * self.WIDTH):<{self.WIDTH}}] {fraction:4.0%} "
-            f"{done:,}/{self.total:,} events {done / elapsed:,.0f}/s"
-        )
-        if self.tty:
-            if now - self._shown >= 0.1 or done >= self.total:
-                self.stream.write("\r" + line)
-                self.stream.flush()
-                self._shown = now
-        elif int(fraction * 10) > self._tenth:
-            self._tenth = int(fraction * 10)
-            self.stream.write(line + "\n")
-            self.stream.flush()
-
-    def finish(self) -> None:
-        if self.enabled and self.tty:
-            self.stream.write("\n")
-            self.stream.flush()

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from disputes.domain.errors import InvalidValue
 from projections.audit_report import AuditProjection
+from projections.audit_seal import AuditSealProjection
 from projections.claims_list import ClaimsListProjection
 from projections.queue import QueueProjection
 from projections.runner import Projection
@@ -14,7 +15,14 @@ from projections.timeline import TimelineProjection
 
 PROJECTIONS: dict[str, type[Projection]] = {
     p.name: p
-    for p in (ClaimsListProjection, QueueProjection, TimelineProjection, ScorecardProjection, AuditProjection)
+    for p in (
+        ClaimsListProjection,
+        QueueProjection,
+        TimelineProjection,
+        ScorecardProjection,
+        AuditProjection,
+        AuditSealProjection,
+    )
 }
 NAMES: tuple[str, ...] = tuple(PROJECTIONS)
 

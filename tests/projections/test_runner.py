@@ -151,5 +151,24 @@ def test_a_following_worker_shows_a_new_claim_within_moments(
     time.sleep(0.3)  # let it catch up and start waiting; not an assertion
     claim_id = claims.open()
 
-    wait_until(lambda: views.one("SELECT 1 FROM read_claims WHERE claim_id = ?", (claim_id,)) is not None, 5.0)
+    wait_until(
+        lambda: views.one("SELECT 1 FROM read_claims WHERE claim_id = ?", (claim_id,)) is not None, 5.0
+    )
     assert following.last_error is None
+
+
+def test_the_runner_seals_the_audit_chain_as_it_follows_the_store(
+    container: Container, clock: ManualClock
+) -> None:
+    from disputes.audit.chain import seal_status
+
+    lifecycle_mix(Claims(container.app, clock), clock, 3)
+    runner = build_runner(container, ["audit_seal"])
+    try:
+        while not runner.step().caught_up:
+            pass
+    finally:
+        runner.close()
+    status = seal_status(container.app, container.settings.database)
+    assert status.sealed_position == container.app.recorder.max_notification_id()
+    assert status.lag == 0

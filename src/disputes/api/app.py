@@ -11,7 +11,7 @@ from disputes import __version__
 from disputes.api import problems
 from disputes.api.idempotency import IdempotencyMiddleware
 from disputes.api.metrics import count_requests
-from disputes.api.routes import claims, health, reads
+from disputes.api.routes import audit, claims, health, reads
 from disputes.bootstrap import Container, bootstrap
 from projections.readside import start_in_process
 
@@ -50,5 +50,6 @@ def create_app(container: Container | None = None) -> FastAPI:
     api.middleware("http")(count_requests)  # added last, so it is outermost: it counts replays too
     api.include_router(claims.router)
     api.include_router(reads.router)
+    api.include_router(audit.router)
     api.include_router(health.router)
     return api

@@ -34,6 +34,8 @@ KEPT_HEADERS = frozenset({"content-type", "content-disposition", "etag", "locati
 WAIT_SECONDS = 5.0
 POLL_SECONDS = 0.05
 RETRY_AFTER_SECONDS = 1
+RECORD_NOTHING = frozenset({"/exports"})
+"""POSTs that record nothing (an export only reads): retried freely, never stored (a bundle is large)."""
 log = logging.getLogger("disputes.api")
 
 
@@ -42,7 +44,7 @@ class IdempotencyMiddleware:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] != "POST":
+        if scope["type"] != "http" or scope["method"] != "POST" or scope["path"] in RECORD_NOTHING:
             await self.app(scope, receive, send)
             return
         request = Request(scope)

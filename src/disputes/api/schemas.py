@@ -238,6 +238,17 @@ class HistoryEntry(BaseModel):
         )
 
 
+class FieldChange(BaseModel):
+    before: Any
+    after: Any
+
+
+class HistoryChangesEntry(HistoryEntry):
+    """A history entry with the claim's public fields that this event changed."""
+
+    changes: dict[str, FieldChange]
+
+
 class Problem(BaseModel):
     """RFC 9457 problem details."""
 

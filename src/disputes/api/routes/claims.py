@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Query, Response, status
 
 from disputes.api.deps import App, CurrentActor, ExpectedVersion, require_role
 from disputes.api.problems import PROBLEM_MEDIA_TYPE, ApiProblem
+from disputes.api.routes.audit import history_with_diff
 from disputes.api.schemas import (
     AssignmentCreate,
     ClaimCreate,
@@ -19,6 +20,7 @@ from disputes.api.schemas import (
     DecisionCreate,
     EvidenceCreate,
     EvidenceRequestCreate,
+    HistoryChangesEntry,
     HistoryEntry,
     LegalEscalationCreate,
     LegalOutcomeCreate,
@@ -119,9 +121,17 @@ def get_claim(
     responses=_problems(401, 404),
     summary="Every event of the claim in order, with who did it and when",
 )
-def get_history(claim_id: str, app: App, actor: CurrentActor) -> list[HistoryEntry]:
+def get_history(
+    claim_id: str,
+    app: App,
+    actor: CurrentActor,
+    diff: Annotated[bool, Query(description="add to each event the fields it changed (before, after)")] = False,
+) -> list[HistoryChangesEntry] | list[HistoryEntry]:
     """Every event of the claim in order, with who did it and when."""
-    return [HistoryEntry.of(r) for r in app.history(actor, claim_id)]
+    records = app.history(actor, claim_id)
+    if diff:
+        return [HistoryChangesEntry.model_validate(entry) for entry in history_with_diff(app, records)]
+    return [HistoryEntry.of(r) for r in records]
 
 
 @dataclass(frozen=True)

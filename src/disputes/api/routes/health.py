@@ -8,14 +8,17 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse, PlainTextResponse
 
-from disputes.api.deps import App
+from disputes.api.deps import App, get_container
 from disputes.api.metrics import render_metrics
 from disputes.api.problems import problem
 from disputes.api.routes.reads import get_read_side
 from disputes.api.schemas import Health
+from disputes.audit.health import seal_metrics, seal_readiness
+from disputes.bootstrap import Container
 from projections.readside import ReadSide, render_lag_metrics
 
 ReadSideDep = Annotated[ReadSide, Depends(get_read_side)]
+ContainerDep = Annotated[Container, Depends(get_container)]
 
 router = APIRouter(tags=["operations"])
 
@@ -27,11 +30,12 @@ def healthz() -> Health:
 
 
 @router.get("/readyz", response_model=None, summary="Readiness: the event store answers")
-def readyz(app: App, read_side: ReadSideDep) -> JSONResponse:
+def readyz(app: App, read_side: ReadSideDep, container: ContainerDep) -> JSONResponse:
     """Readiness: the event store answers; the body shows each projection's lag."""
     try:
         head = app.recorder.max_notification_id() or 0
         lag = {status.name: status.lag for status in read_side.statuses()}
+        seal = seal_readiness(app, container.settings.database)
     except Exception as e:  # the store is down or unreachable: not ready, and say why
         return problem(
             503,
@@ -40,13 +44,17 @@ def readyz(app: App, read_side: ReadSideDep) -> JSONResponse:
             f"event store unreachable: {type(e).__name__}",
             headers={"Retry-After": "5"},
         )
-    return JSONResponse({"status": "ready", "store": {"head_position": head}, "projections_lag": lag})
+    return JSONResponse(
+        {"status": "ready", "store": {"head_position": head}, "projections_lag": lag, "seal": seal}
+    )
 
 
 @router.get("/metrics", response_class=PlainTextResponse, summary="Prometheus text exposition")
-def metrics(app: App, read_side: ReadSideDep) -> PlainTextResponse:
+def metrics(app: App, read_side: ReadSideDep, container: ContainerDep) -> PlainTextResponse:
     """Prometheus text exposition."""
-    text = render_metrics(app)
+    text = render_metrics(app) + "".join(
+        f"{line}\n" for line in seal_metrics(app, container.settings.database)
+    )
     with contextlib.suppress(Exception):  # the store is down: /readyz says so; metrics still answer
         text += render_lag_metrics(read_side.statuses())
     return PlainTextResponse(text, media_type="text/plain; version=0.0.4; charset=utf-8")

@@ -1,0 +1,356 @@
+"""The export bundle of docs/audit-trail.md, written as a stream: memory stays flat whatever the size.
+
+Events are read from the store a batch at a time, checked against the seal (a range that does not
+match is refused, naming the position), and written straight into the zip's ``events.jsonl``. The
+per-claim summary for ``claims.csv`` is gathered in a scratch SQLite file on disk, not in memory. The
+zip is written to a temporary file beside the target and renamed into place only when complete.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import hashlib
+import io
+import json
+import os
+import sqlite3
+import tempfile
+import zipfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from disputes import __version__
+from disputes.application import DisputesApplication
+from disputes.audit import AuditError
+from disputes.audit.canonical import chain_record, line
+from disputes.audit.chain import DEFAULT_BATCH, SealReader, decode, seal_new_events, seal_reader
+from disputes.audit.format import CLAIM_COLUMNS, CLAIMS, EVENTS, FORMAT, MANIFEST, PUBLIC_KEY, SIGNATURE
+from disputes.audit.keys import SigningKey
+from disputes.audit.verify_store import fault, walk_sealed
+from disputes.database import DatabaseUrl
+from disputes.domain.claim import claim_id_of
+from disputes.domain.errors import ClaimNotFound
+from disputes.event_data import event_record, rfc3339
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class Period:
+    """Events recorded in [start, end): the contiguous run of positions described in docs/audit-trail.md."""
+
+    start: datetime
+    end: datetime
+
+    def __post_init__(self) -> None:
+        if self.start.tzinfo is None or self.end.tzinfo is None:
+            raise AuditError("export times need a time zone (e.g. 2026-11-01T00:00:00Z)")
+        if self.start >= self.end:
+            raise AuditError(f"--from {rfc3339(self.start)} is not before --to {rfc3339(self.end)}")
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    path: Path
+    manifest: dict[str, Any]
+
+    def summary(self) -> str:
+        m = self.manifest
+        return (
+            f"exported {m['counts']['events']} events of {m['counts']['claims']} claims to {self.path}; "
+            f"last hash {m['last_hash']}, key {m['key_id'][:16]}"
+        )
+
+
+class _Member:
+    """A zip member open for writing that counts and hashes what goes through it."""
+
+    def __init__(self, archive: zipfile.ZipFile, name: str) -> None:
+        self.stream = archive.open(name, "w", force_zip64=True)
+        self.digest = hashlib.sha256()
+        self.size = 0
+
+    def write(self, data: bytes) -> None:
+        self.digest.update(data)
+        self.size += len(data)
+        self.stream.write(data)
+
+    def close(self) -> dict[str, Any]:
+        self.stream.close()
+        return {"sha256": self.digest.hexdigest(), "bytes": self.size}
+
+
+class _ClaimSummaries:
+    """One row per claim seen, kept in a scratch SQLite file so that memory stays flat."""
+
+    CREATE = (
+        "CREATE TABLE claims (claim_id TEXT PRIMARY KEY, order_id TEXT, buyer_id TEXT, merchant_id TEXT,"
+        " kind TEXT, reason TEXT, currency TEXT, order_amount TEXT, claimed_amount TEXT, opened_at TEXT,"
+        " events INTEGER, first_version INTEGER, last_version INTEGER, first_position INTEGER,"
+        " last_position INTEGER, last_event TEXT, last_recorded_at TEXT)"
+    )
+    UPSERT = (
+        "INSERT INTO claims VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?)"
+        " ON CONFLICT (claim_id) DO UPDATE SET events = events + 1, last_version = excluded.last_version,"
+        " last_position = excluded.last_position, last_event = excluded.last_event,"
+        " last_recorded_at = excluded.last_recorded_at"
+    )
+    NOT_OPENED = (
+        "SELECT claim_id, first_position FROM claims WHERE opened_at IS NULL AND first_position > ?"
+        " ORDER BY first_position LIMIT ?"
+    )
+    SET_OPENING = (
+        "UPDATE claims SET order_id = ?, buyer_id = ?, merchant_id = ?, kind = ?, reason = ?, currency = ?,"
+        " order_amount = ?, claimed_amount = ?, opened_at = ? WHERE claim_id = ?"
+    )
+    ROWS = f"SELECT {', '.join(CLAIM_COLUMNS)} FROM claims ORDER BY first_position"
+    COUNT = "SELECT count(*) FROM claims"
+
+    def __init__(self, path: Path) -> None:
+        self.conn = sqlite3.connect(path)
+        self.conn.execute("PRAGMA journal_mode = OFF")
+        self.conn.execute("PRAGMA synchronous = OFF")
+        self.conn.execute(self.CREATE)
+        self.pending: list[tuple[Any, ...]] = []
+
+    @staticmethod
+    def opening(record: dict[str, Any]) -> tuple[Any, ...]:
+        data = record["data"]
+        order, claimed = data.get("order_amount") or {}, data.get("claimed_amount") or {}
+        return (
+            data.get("order_id"),
+            record["actor"]["id"],
+            data.get("merchant_id"),
+            data.get("kind"),
+            data.get("reason"),
+            order.get("currency"),
+            order.get("amount"),
+            claimed.get("amount"),
+            record["recorded_at"],
+        )
+
+    def add(self, record: dict[str, Any]) -> None:
+        opening = self.opening(record) if record["type"] == "ClaimOpened" else (None,) * 9
+        self.pending.append(
+            (
+                record["claim_id"],
+                *opening,
+                record["version"],
+                record["version"],
+                record["position"],
+                record["position"],
+                record["type"],
+                record["recorded_at"],
+            )
+        )
+        if len(self.pending) >= DEFAULT_BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        self.conn.executemany(self.UPSERT, self.pending)
+        self.pending.clear()
+
+    def fill_openings(self, app: DisputesApplication) -> None:
+        """Claims opened before the bundle's range: their opening facts, from their ClaimOpened event."""
+        self.flush()
+        after = 0
+        while page := self.conn.execute(self.NOT_OPENED, (after, DEFAULT_BATCH)).fetchall():
+            updates = []
+            after = int(page[-1][1])
+            for claim_id, _ in page:
+                for domain_event in app.events.get(claim_id_of(claim_id), lte=1):
+                    record = event_record(domain_event).as_dict()
+                    updates.append((*self.opening(record), claim_id))
+            self.conn.executemany(self.SET_OPENING, updates)
+
+    def count(self) -> int:
+        return int(self.conn.execute(self.COUNT).fetchone()[0])
+
+    def write_csv(self, member: _Member) -> None:
+        member.write(b"\xef\xbb\xbf")  # UTF-8 BOM: spreadsheets then read the text as UTF-8
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\r\n")
+        writer.writerow(CLAIM_COLUMNS)
+        for row in self.conn.execute(self.ROWS):
+            writer.writerow([_cell(value) for value in row])
+            if buffer.tell() > 1 << 16:
+                member.write(buffer.getvalue().encode("utf-8"))
+                buffer.seek(0)
+                buffer.truncate()
+        member.write(buffer.getvalue().encode("utf-8"))
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def _cell(value: Any) -> str:
+    """A CSV cell; text a spreadsheet would run as a formula is prefixed with an apostrophe."""
+    if value is None:
+        return ""
+    text = str(value)
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+@dataclass(frozen=True)
+class _Selection:
+    kind: str
+    range: dict[str, Any]
+    first_prev_hash: str
+    total: int
+    records: Iterator[dict[str, Any]]
+
+
+def _select_period(app: DisputesApplication, reader: SealReader, period: Period, batch: int) -> _Selection:
+    head = reader.head()
+    first = reader.boundary(period.start)
+    end = reader.boundary(period.end)
+    after = head.position if first is None else first - 1
+    stop = head.position if end is None else end - 1
+    stop = max(stop, after)
+    prev = reader.hash_before(after + 1)
+    rng = {"from": rfc3339(period.start), "to": rfc3339(period.end)}
+    records = walk_sealed(app, reader, after, stop, prev, batch=batch, allow_unsealed=False)
+    return _Selection("period", rng, prev, reader.count(after, stop), records)
+
+
+def _select_claim(app: DisputesApplication, reader: SealReader, claim_id: str) -> _Selection:
+    claim_id = str(claim_id_of(claim_id))
+    rows = reader.claim_rows(claim_id)
+    if not rows:
+        raise ClaimNotFound(f"no claim {claim_id}", claim_id=claim_id)
+    first_prev = reader.hash_before(rows[0].position)
+
+    def records() -> Iterator[dict[str, Any]]:
+        for row in rows:
+            page = app.recorder.select_notifications(row.position, 1, stop=row.position)
+            if not page:
+                raise fault(
+                    "removed",
+                    row.position,
+                    f"claim {claim_id} version {row.version} is sealed but not stored",
+                )
+            record = decode(app, page[0])
+            if (record.claim_id, record.version) != (row.claim_id, row.version):
+                raise fault(
+                    "altered",
+                    row.position,
+                    f"sealed as claim {claim_id} version {row.version}, stored event differs",
+                )
+            chained = chain_record(row.position, record, reader.hash_before(row.position))
+            if chained["hash"] != row.hash:
+                raise fault(
+                    "altered", row.position, f"claim {claim_id} version {row.version} does not match its seal"
+                )
+            yield chained
+
+    rng = {"claim_id": claim_id, "first_version": rows[0].version, "last_version": rows[-1].version}
+    return _Selection("claim", rng, first_prev, len(rows), records())
+
+
+def export_bundle(
+    app: DisputesApplication,
+    db: DatabaseUrl,
+    key: SigningKey,
+    out: Path,
+    *,
+    period: Period | None = None,
+    claim_id: str | None = None,
+    progress: Progress | None = None,
+    now: datetime | None = None,
+    batch: int = DEFAULT_BATCH,
+    seal_first: bool = True,
+) -> ExportResult:
+    """Write the signed bundle of a period or of one claim to ``out``.
+
+    The seal is brought up to date first (unless ``seal_first`` is off); every exported event must
+    match it, else :class:`~disputes.audit.IntegrityFault` names the position and nothing is written.
+    """
+    if (period is None) == (claim_id is None):
+        raise AuditError("export needs either a period (--from and --to) or a claim (--claim)")
+    if seal_first:
+        seal_new_events(app, db, batch)
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    descriptor, temporary = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".part", dir=out.parent)
+    os.close(descriptor)
+    try:
+        with seal_reader(db) as reader, tempfile.TemporaryDirectory(prefix="disputes-export-") as scratch:
+            if period is not None:
+                selection = _select_period(app, reader, period, batch)
+            else:
+                assert claim_id is not None
+                selection = _select_claim(app, reader, claim_id)
+            summaries = _ClaimSummaries(Path(scratch) / "claims.sqlite")
+            try:
+                with zipfile.ZipFile(temporary, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
+                    manifest = _write(archive, app, key, selection, summaries, progress, now)
+            finally:
+                summaries.close()
+        os.replace(temporary, out)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return ExportResult(out, manifest)
+
+
+def _write(
+    archive: zipfile.ZipFile,
+    app: DisputesApplication,
+    key: SigningKey,
+    selection: _Selection,
+    summaries: _ClaimSummaries,
+    progress: Progress | None,
+    now: datetime | None,
+) -> dict[str, Any]:
+    events = _Member(archive, EVENTS)
+    count, first_position, last_position = 0, None, None
+    last_hash = selection.first_prev_hash
+    try:
+        for record in selection.records:
+            events.write(line(record))
+            summaries.add(record)
+            count += 1
+            first_position = record["position"] if first_position is None else first_position
+            last_position, last_hash = record["position"], record["hash"]
+            if progress is not None and count % DEFAULT_BATCH == 0:
+                progress(count, selection.total)
+    except BaseException:
+        events.stream.close()  # the zip cannot be closed with a member open; the file is discarded anyway
+        raise
+    files = {EVENTS: events.close()}
+    summaries.fill_openings(app)
+    claims = _Member(archive, CLAIMS)
+    summaries.write_csv(claims)
+    files[CLAIMS] = claims.close()
+    public = _Member(archive, PUBLIC_KEY)
+    public.write(key.public_pem())
+    files[PUBLIC_KEY] = public.close()
+    if progress is not None:
+        progress(count, selection.total)
+    manifest = {
+        "format": FORMAT,
+        "kind": selection.kind,
+        "range": {**selection.range, "first_position": first_position, "last_position": last_position},
+        "counts": {"events": count, "claims": summaries.count()},
+        "first_prev_hash": selection.first_prev_hash,
+        "last_hash": last_hash,
+        "files": files,
+        "key_id": key.key_id,
+        "created_at": rfc3339(now or datetime.now(UTC)),
+        "generator": f"disputes {__version__}",
+    }
+    manifest_bytes = manifest_json(manifest)
+    archive.writestr(MANIFEST, manifest_bytes)
+    archive.writestr(SIGNATURE, base64.b64encode(key.sign(manifest_bytes)) + b"\n")
+    return manifest
+
+
+def manifest_json(manifest: dict[str, Any]) -> bytes:
+    """The manifest as written: sorted keys, two-space indent, UTF-8, a final newline."""
+    return (json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")

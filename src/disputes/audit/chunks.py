@@ -1,0 +1,265 @@
+"""events.jsonl checked in chunks of lines, so that several processes can share a large bundle.
+
+A chunk is checked on its own as far as it can be: each record's form and hash, and the links,
+positions and versions between records inside the chunk. What joins a chunk to the ones before it
+(its first record's link and position, the first version of each claim it holds) is left to
+:class:`Merge`, which sees the chunks in file order. Every fault carries its line and the stage of the
+check (form, hash, link, position, version), so the first fault of the file is the same as checking
+line by line from the top, as ``tools/verify_bundle.py`` does.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from disputes.audit.canonical import canonical_parsed, reject_float
+from disputes.audit.format import EVENTS, RECORD_FIELDS
+
+RECORD_KEYS = frozenset(RECORD_FIELDS)
+ACTOR_KEYS = frozenset({"role", "id"})
+_HEX_DIGITS = "0123456789abcdef"
+_scan = json.JSONDecoder(parse_float=reject_float, parse_constant=reject_float).scan_once  # type: ignore[attr-defined]
+_WHITESPACE = re.compile(r"[ \t\n\r]*")
+
+FORM, HASH, LINK, POSITION, VERSION = range(5)
+
+
+@dataclass(frozen=True, order=True)
+class LineFault:
+    line: int
+    stage: int
+    code: str
+    where: str
+    detail: str
+
+
+@dataclass
+class ChunkResult:
+    count: int = 0
+    fault: LineFault | None = None
+    first_prev_hash: str | None = None
+    first_position: int = 0
+    last_hash: str = ""
+    last_position: int = 0
+    claims: dict[str, list[int]] = field(default_factory=dict)
+    """claim -> [events, first_version, last_version, first_position, last_position, first_line]"""
+
+
+def _where(line: int, position: int | None = None) -> str:
+    return f"{EVENTS} line {line}" if position is None else f"{EVENTS} line {line} (position {position})"
+
+
+def _parse(raw: bytes, line: int) -> dict[str, Any] | LineFault:
+    try:
+        text = raw.decode("utf-8")
+        start = 0 if text[:1] == "{" else _WHITESPACE.match(text, 0).end()  # type: ignore[union-attr]
+        rec, end = _scan(text, start)
+        if end != len(text) and _WHITESPACE.match(text, end).end() != len(text):  # type: ignore[union-attr]
+            raise ValueError("extra data")
+    except (UnicodeDecodeError, ValueError, StopIteration):
+        return LineFault(line, FORM, "bad-record", _where(line), "not a JSON record on one line")
+    if not isinstance(rec, dict):
+        return LineFault(line, FORM, "bad-record", _where(line), "not a JSON object")
+    if not _well_formed(rec):
+        return LineFault(line, FORM, "bad-record", _where(line), _shape_problem(rec))
+    return rec
+
+
+def _is_hash(value: Any) -> bool:
+    return isinstance(value, str) and len(value) == 64 and not value.strip(_HEX_DIGITS)
+
+
+def _well_formed(rec: dict[str, Any]) -> bool:
+    """The fast test; :func:`_shape_problem` says what is wrong when it fails."""
+    actor = rec.get("actor")
+    return (
+        rec.keys() == RECORD_KEYS
+        and type(rec["position"]) is int
+        and type(rec["version"]) is int
+        and rec["position"] > 0
+        and rec["version"] > 0
+        and type(rec["claim_id"]) is str
+        and type(rec["type"]) is str
+        and type(rec["recorded_at"]) is str
+        and type(actor) is dict
+        and actor.keys() == ACTOR_KEYS
+        and type(actor["role"]) is str
+        and type(actor["id"]) is str
+        and type(rec["data"]) is dict
+        and _is_hash(rec["prev_hash"])
+        and _is_hash(rec["hash"])
+    )
+
+
+def _shape_problem(rec: dict[str, Any]) -> str:
+    if rec.keys() != RECORD_KEYS:
+        return "fields differ from the format"
+    for name in ("position", "version"):
+        value = rec[name]
+        if type(value) is not int or value < 1:
+            return f"{name} is not a positive integer"
+    for name in ("claim_id", "type", "recorded_at"):
+        if not isinstance(rec[name], str):
+            return f"{name} is not a string"
+    actor = rec["actor"]
+    if not (
+        isinstance(actor, dict) and actor.keys() == ACTOR_KEYS and all(type(v) is str for v in actor.values())
+    ):
+        return "actor is not {role, id}"
+    if not isinstance(rec["data"], dict):
+        return "data is not an object"
+    for name in ("prev_hash", "hash"):
+        if not _is_hash(rec[name]):
+            return f"{name} is not 64 lowercase hex digits"
+    return "malformed record"  # pragma: no cover - _well_formed and this list agree
+
+
+def check_chunk(blob: bytes, first_line: int, claim: str | None) -> ChunkResult:
+    """Check the lines of ``blob`` (each ending in a newline), the first being line ``first_line``.
+
+    ``claim`` is the bundle's claim id for a claim bundle, None for a period bundle.
+    """
+    result = ChunkResult()
+    claims = result.claims
+    prev_hash = ""
+    last_position = 0
+    line = first_line - 1
+    for raw in blob.split(b"\n")[:-1]:
+        line += 1
+        rec = _parse(raw, line)
+        if isinstance(rec, LineFault):
+            result.fault = rec
+            return result
+        position: int = rec["position"]
+        record_hash = rec.pop("hash")
+        if hashlib.sha256(canonical_parsed(rec)).hexdigest() != record_hash:
+            result.fault = LineFault(
+                line, HASH, "hash-mismatch", _where(line, position), "the record does not hash to its hash"
+            )
+            return result
+        if line == first_line:
+            result.first_prev_hash, result.first_position = rec["prev_hash"], position
+        else:
+            if claim is None and rec["prev_hash"] != prev_hash:
+                result.fault = LineFault(
+                    line,
+                    LINK,
+                    "broken-link",
+                    _where(line, position),
+                    f"prev_hash is not the hash of line {line - 1}",
+                )
+                return result
+            if position <= last_position:
+                result.fault = LineFault(
+                    line,
+                    POSITION,
+                    "position-order",
+                    _where(line, position),
+                    f"position {position} does not follow position {last_position}",
+                )
+                return result
+        claim_id: str = rec["claim_id"]
+        version: int = rec["version"]
+        seen = claims.get(claim_id)
+        if claim is not None:
+            problem = None
+            if claim_id != claim:
+                problem = ("claim-mismatch", f"claim {claim_id} is not the bundle's claim")
+            elif version != line:
+                problem = ("version-gap", f"version {version} where {line} was expected")
+            if problem is not None:
+                result.fault = LineFault(line, VERSION, problem[0], _where(line, position), problem[1])
+                return result
+        elif seen is not None and version != seen[2] + 1:
+            result.fault = LineFault(
+                line,
+                VERSION,
+                "version-gap",
+                _where(line, position),
+                f"claim {claim_id} version {version} follows version {seen[2]}",
+            )
+            return result
+        if seen is None:
+            claims[claim_id] = [1, version, version, position, position, line]
+        else:
+            seen[0] += 1
+            seen[2] = version
+            seen[4] = position
+        prev_hash, last_position = record_hash, position
+        result.count += 1
+    result.last_hash, result.last_position = prev_hash, last_position
+    return result
+
+
+class Merge:
+    """Joins chunk results in file order; ``fault`` is the file's first fault once one is found."""
+
+    def __init__(self, first_prev_hash: str, claim: str | None) -> None:
+        self.claim = claim
+        self.count = 0
+        self.last_hash = first_prev_hash
+        self.first_position: int | None = None
+        self.last_position = 0
+        self.claims: dict[str, list[int]] = {}
+        self.fault: LineFault | None = None
+
+    def add(self, chunk: ChunkResult) -> None:
+        line = self.count + 1
+        candidates = [] if chunk.fault is None else [chunk.fault]
+        if chunk.first_prev_hash is not None:
+            where = _where(line, chunk.first_position)
+            if line == 1 and chunk.first_prev_hash != self.last_hash:
+                candidates.append(
+                    LineFault(
+                        line, LINK, "broken-link", where, "prev_hash is not the manifest's first_prev_hash"
+                    )
+                )
+            elif line > 1 and self.claim is None and chunk.first_prev_hash != self.last_hash:
+                candidates.append(
+                    LineFault(
+                        line, LINK, "broken-link", where, f"prev_hash is not the hash of line {line - 1}"
+                    )
+                )
+            if chunk.first_position <= self.last_position:
+                candidates.append(
+                    LineFault(
+                        line,
+                        POSITION,
+                        "position-order",
+                        where,
+                        f"position {chunk.first_position} does not follow position {self.last_position}",
+                    )
+                )
+        if self.claim is None:
+            for claim_id, stats in chunk.claims.items():
+                seen = self.claims.get(claim_id)
+                if seen is not None and stats[1] != seen[2] + 1:
+                    candidates.append(
+                        LineFault(
+                            stats[5],
+                            VERSION,
+                            "version-gap",
+                            _where(stats[5], stats[3]),
+                            f"claim {claim_id} version {stats[1]} follows version {seen[2]}",
+                        )
+                    )
+        if candidates:
+            self.fault = min(candidates)
+            return
+        if self.first_position is None and chunk.count:
+            self.first_position = chunk.first_position
+        for claim_id, stats in chunk.claims.items():
+            seen = self.claims.get(claim_id)
+            if seen is None:
+                self.claims[claim_id] = stats
+            else:
+                seen[0] += stats[0]
+                seen[2] = stats[2]
+                seen[4] = stats[4]
+        self.count += chunk.count
+        if chunk.count:
+            self.last_hash, self.last_position = chunk.last_hash, chunk.last_position

@@ -1,0 +1,31 @@
+"""The seal's state for operators: a /readyz fragment and /metrics lines (sealed head, its lag)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from disputes.application import DisputesApplication
+from disputes.audit.chain import seal_status
+from disputes.database import DatabaseUrl
+
+
+def seal_readiness(app: DisputesApplication, db: DatabaseUrl) -> dict[str, Any]:
+    """``{"head_position", "head_hash", "lag"}`` for the /readyz body; raises if the seal is unreadable."""
+    status = seal_status(app, db)
+    return {"head_position": status.sealed_position, "head_hash": status.sealed_hash, "lag": status.lag}
+
+
+def seal_metrics(app: DisputesApplication, db: DatabaseUrl) -> list[str]:
+    """Prometheus text lines for the seal; none when the seal cannot be read (metrics must still answer)."""
+    try:
+        status = seal_status(app, db)
+    except Exception:  # the store or the seal table is unavailable: /readyz says so
+        return []
+    return [
+        "# HELP disputes_audit_seal_head_position Position of the last sealed event.",
+        "# TYPE disputes_audit_seal_head_position gauge",
+        f"disputes_audit_seal_head_position {status.sealed_position}",
+        "# HELP disputes_audit_seal_lag_positions Positions recorded but not sealed yet.",
+        "# TYPE disputes_audit_seal_lag_positions gauge",
+        f"disputes_audit_seal_lag_positions {status.lag}",
+    ]

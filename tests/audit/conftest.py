@@ -1,0 +1,58 @@
+"""Fixtures of the audit tests: a migrated store of the test's own on each backend, a signing key."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from audit_support import START, Clock, Tamper
+
+from disputes.application import DisputesApplication
+from disputes.audit.keys import SigningKey, generate_key, load_signing_key
+from disputes.bootstrap import Container, bootstrap
+from disputes.database import DatabaseUrl
+from disputes.migrations import apply_migrations
+from disputes.settings import Settings
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock(START)
+
+
+@pytest.fixture
+def container(database_url: str, clock: Clock, tmp_path: Path) -> Iterator[Container]:
+    settings = Settings(database_url=database_url)
+    built = bootstrap(settings, clock=clock)
+    try:
+        apply_migrations(settings.database)
+        yield built
+    finally:
+        built.close()
+
+
+@pytest.fixture
+def app(container: Container) -> DisputesApplication:
+    return container.app
+
+
+@pytest.fixture
+def db(container: Container) -> DatabaseUrl:
+    return container.settings.database
+
+
+@pytest.fixture
+def key_dir(tmp_path: Path) -> Path:
+    generate_key(tmp_path / "keys")
+    return tmp_path / "keys"
+
+
+@pytest.fixture
+def key(key_dir: Path) -> SigningKey:
+    return load_signing_key(key_dir / "signing-key.pem")
+
+
+@pytest.fixture
+def tamper(app: DisputesApplication, db: DatabaseUrl) -> Tamper:
+    return Tamper(app, db)

@@ -1,0 +1,505 @@
+#!/usr/bin/env python3
+"""Verify a Disputes audit-trail bundle offline, without the Disputes server or its code.
+
+    python3 verify_bundle.py BUNDLE.zip [--public-key KEY.pem] [--previous EARLIER.zip]
+
+Needs Python 3.9 or later and the ``cryptography`` package (``pip install cryptography``), nothing else.
+Exit status: 0 and one ``OK`` line when the bundle is intact; 1 and one ``FAULT <where>: <what>`` line
+naming the first fault found; 2 when it cannot run (bad arguments, unreadable files).
+
+Checks, in order, stopping at the first fault (the format is described in docs/audit-trail.md):
+1. the zip holds exactly events.jsonl, claims.csv, public-key.pem, manifest.json, manifest.sig;
+2. manifest.sig is a valid Ed25519 signature (base64) of the exact bytes of manifest.json, by the key
+   given with --public-key, else by the bundled public-key.pem (which proves integrity, not origin);
+3. the manifest names the format ``disputes-audit-trail/1`` and the signing key's id (sha256 of the
+   raw 32-byte public key, hex), and the bundled key is that key;
+4. public-key.pem's sha256 is the manifest's;
+5. each line of events.jsonl is one record with exactly the fields of the format; its ``hash`` is
+   sha256(canonical JSON of the record without ``hash``); the first record's ``prev_hash`` is the
+   manifest's ``first_prev_hash``; in a period bundle each later ``prev_hash`` is the hash of the line
+   before; positions increase; each claim's versions follow one another (a claim bundle: its one claim,
+   versions 1, 2, 3 ...);
+6. events.jsonl's sha256, its count of events, its last hash and its positions are the manifest's;
+7. claims.csv (UTF-8 with BOM) has one row per claim of the events, with the same counts, versions
+   and positions, and its sha256 is the manifest's;
+8. with --previous: that bundle verifies too, and this bundle's first_prev_hash is its last_hash.
+
+This file deliberately shares no code with the server: it is a second, independent implementation.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import binascii
+import csv
+import hashlib
+import io
+import json
+import sys
+import zipfile
+from pathlib import Path
+from typing import Any
+
+try:
+    from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+except ImportError:  # pragma: no cover - depends on the regulator's machine
+    sys.stderr.write("verify_bundle.py needs the cryptography package: pip install cryptography\n")
+    raise SystemExit(2) from None
+
+FORMAT = "disputes-audit-trail/1"
+EVENTS, CLAIMS, PUBLIC_KEY, MANIFEST, SIGNATURE = (
+    "events.jsonl",
+    "claims.csv",
+    "public-key.pem",
+    "manifest.json",
+    "manifest.sig",
+)
+MEMBERS = (EVENTS, CLAIMS, PUBLIC_KEY, MANIFEST, SIGNATURE)
+RECORD_KEYS = {"position", "claim_id", "version", "type", "recorded_at", "actor", "data", "prev_hash", "hash"}
+CLAIM_COLUMNS = [
+    "claim_id", "order_id", "buyer_id", "merchant_id", "kind", "reason", "currency", "order_amount",
+    "claimed_amount", "opened_at", "events", "first_version", "last_version", "first_position",
+    "last_position", "last_event", "last_recorded_at",
+]  # fmt: skip
+CHECKED_COLUMNS = ["events", "first_version", "last_version", "first_position", "last_position"]
+HEX = set("0123456789abcdef")
+
+
+# --- canonical JSON: sorted keys, "," and ":" with no spaces, UTF-8 (no \u escapes), no floats ----------
+
+
+def no_float(text: str) -> Any:
+    raise ValueError("floats are not allowed")
+
+
+def canonical(value: Any) -> bytes:
+    return json.dumps(
+        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    ).encode("utf-8")
+
+
+def parse_json(text: str) -> Any:
+    return json.loads(text, parse_float=no_float, parse_constant=no_float)
+
+
+def is_hash(value: Any) -> bool:
+    return isinstance(value, str) and len(value) == 64 and set(value) <= HEX
+
+
+def key_id(public_key: Ed25519PublicKey) -> str:
+    raw = public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    return hashlib.sha256(raw).hexdigest()
+
+
+# --- verdicts ------------------------------------------------------------------------------------------
+
+
+class Fault(Exception):
+    def __init__(self, code: str, where: str, detail: str) -> None:
+        super().__init__(f"{where}: {detail}")
+        self.code, self.where, self.detail = code, where, detail
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.detail}"
+
+
+def require(condition: bool, code: str, where: str, detail: str) -> None:
+    if not condition:
+        raise Fault(code, where, detail)
+
+
+class Report:
+    def __init__(self, path: Path, pinned: bool) -> None:
+        self.path = path
+        self.pinned = pinned
+        self.fault: Fault | None = None
+        self.manifest: dict[str, Any] = {}
+        self.events = 0
+        self.key_id = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.fault is None
+
+    def summary(self) -> str:
+        if self.fault is not None:
+            return f"FAULT {self.fault}"
+        m = self.manifest
+        rng = m["range"]
+        what = f"claim {rng['claim_id']}" if m["kind"] == "claim" else f"period {rng['from']}..{rng['to']}"
+        key = f"key {self.key_id[:16]}" + ("" if self.pinned else " (bundled key; pin it with --public-key)")
+        return (
+            f"OK {self.path.name}: {what}, {self.events} events, {m['counts']['claims']} claims, "
+            f"last hash {m['last_hash']}, {key}"
+        )
+
+
+def load_key(data: bytes, where: str) -> Ed25519PublicKey:
+    try:
+        key = serialization.load_pem_public_key(data)
+    except (ValueError, UnsupportedAlgorithm):
+        raise Fault("bad-key", where, f"{where} is not a PEM public key") from None
+    if not isinstance(key, Ed25519PublicKey):
+        raise Fault("bad-key", where, f"{where} is not an Ed25519 public key")
+    return key
+
+
+# --- the checks ------------------------------------------------------------------------------------------
+
+
+def verify_bundle(path: Path, public_key_pem: bytes | None = None, previous: Path | None = None) -> Report:
+    report = Report(Path(path), pinned=public_key_pem is not None)
+    try:
+        check_bundle(report, public_key_pem)
+        if previous is not None:
+            check_previous(report, public_key_pem, Path(previous))
+    except Fault as fault:
+        report.fault = fault
+    return report
+
+
+def check_bundle(report: Report, pinned_pem: bytes | None) -> None:
+    name = report.path.name
+    try:
+        archive = zipfile.ZipFile(report.path)
+    except (OSError, zipfile.BadZipFile) as exc:
+        raise Fault("bad-zip", name, f"not a readable zip archive ({exc})") from None
+    with archive:
+        names = archive.namelist()
+        for member in MEMBERS:
+            require(member in names, "missing-member", name, f"{member} is missing")
+        extra = sorted(set(names) - set(MEMBERS))
+        require(not extra, "unexpected-member", name, f"unexpected member {', '.join(extra)}")
+        require(len(names) == len(set(names)), "duplicate-member", name, "a member appears twice")
+
+        # 2-3: the signature, then the manifest it covers
+        manifest_bytes = archive.read(MANIFEST)
+        try:
+            signature = base64.b64decode(archive.read(SIGNATURE).strip(), validate=True)
+        except binascii.Error:
+            raise Fault("bad-signature", SIGNATURE, "not base64") from None
+        bundled = load_key(archive.read(PUBLIC_KEY), PUBLIC_KEY)
+        pinned = load_key(pinned_pem, "public key") if pinned_pem is not None else None
+        trusted = pinned or bundled
+        trusted_id = key_id(trusted)
+        try:
+            trusted.verify(signature, manifest_bytes)
+        except InvalidSignature:
+            whose = "the given public key" if pinned is not None else "the bundled public key"
+            raise Fault(
+                "bad-signature", SIGNATURE, f"does not verify manifest.json with {whose} {trusted_id[:16]}"
+            ) from None
+        try:
+            manifest = parse_json(manifest_bytes.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError) as exc:
+            raise Fault("bad-manifest", MANIFEST, f"not JSON ({exc})") from None
+        if not isinstance(manifest, dict):
+            raise Fault("bad-manifest", MANIFEST, "not a JSON object")
+        require(manifest.get("format") == FORMAT, "bad-manifest", MANIFEST, f"format is not {FORMAT}")
+        require(
+            manifest.get("key_id") == trusted_id,
+            "wrong-key",
+            MANIFEST,
+            f"names key {str(manifest.get('key_id'))[:16]}, signed by {trusted_id[:16]}",
+        )
+        require(
+            key_id(bundled) == trusted_id,
+            "wrong-key",
+            PUBLIC_KEY,
+            f"is key {key_id(bundled)[:16]}, the manifest names {trusted_id[:16]}",
+        )
+        check_manifest(manifest)
+        report.manifest, report.key_id = manifest, trusted_id
+
+        # 4: the public key file
+        data = archive.read(PUBLIC_KEY)
+        check_digest(manifest, PUBLIC_KEY, hashlib.sha256(data).hexdigest(), len(data))
+        # 5-6: the events; 7: the claims
+        claims = check_events(report, archive, manifest)
+        check_claims(archive, manifest, claims)
+
+
+def check_manifest(m: dict[str, Any]) -> None:
+    require(m.get("kind") in ("period", "claim"), "bad-manifest", MANIFEST, "kind is not period or claim")
+    require(isinstance(m.get("range"), dict), "bad-manifest", MANIFEST, "range is missing")
+    counts = m.get("counts")
+    require(
+        isinstance(counts, dict) and all(isinstance(counts.get(k), int) for k in ("events", "claims")),
+        "bad-manifest",
+        MANIFEST,
+        "counts.events and counts.claims must be integers",
+    )
+    for name in ("first_prev_hash", "last_hash"):
+        require(is_hash(m.get(name)), "bad-manifest", MANIFEST, f"{name} is not 64 lowercase hex digits")
+    files = m.get("files")
+    if not isinstance(files, dict):
+        raise Fault("bad-manifest", MANIFEST, "files is missing")
+    for member in (EVENTS, CLAIMS, PUBLIC_KEY):
+        entry = files.get(member)
+        require(
+            isinstance(entry, dict) and is_hash(entry.get("sha256")) and isinstance(entry.get("bytes"), int),
+            "bad-manifest",
+            MANIFEST,
+            f"files.{member} needs sha256 and bytes",
+        )
+    rng = m["range"]
+    if m["kind"] == "claim":
+        require(isinstance(rng.get("claim_id"), str), "bad-manifest", MANIFEST, "range.claim_id is missing")
+        require(rng.get("first_version") == 1, "bad-manifest", MANIFEST, "a claim bundle starts at version 1")
+    else:
+        require(
+            isinstance(rng.get("from"), str) and isinstance(rng.get("to"), str),
+            "bad-manifest",
+            MANIFEST,
+            "range.from and range.to are missing",
+        )
+
+
+def check_digest(manifest: dict[str, Any], member: str, digest: str, size: int) -> None:
+    expected = manifest["files"][member]
+    require(
+        expected["sha256"] == digest and expected["bytes"] == size,
+        "digest-mismatch",
+        member,
+        "sha256 differs from the manifest",
+    )
+
+
+def record_problem(rec: Any) -> str | None:
+    if not isinstance(rec, dict):
+        return "not a JSON object"
+    if set(rec) != RECORD_KEYS:
+        return "fields differ from the format"
+    for name in ("position", "version"):
+        if type(rec[name]) is not int or rec[name] < 1:
+            return f"{name} is not a positive integer"
+    for name in ("claim_id", "type", "recorded_at"):
+        if not isinstance(rec[name], str):
+            return f"{name} is not a string"
+    actor = rec["actor"]
+    if not (
+        isinstance(actor, dict)
+        and set(actor) == {"role", "id"}
+        and all(isinstance(v, str) for v in actor.values())
+    ):
+        return "actor is not {role, id}"
+    if not isinstance(rec["data"], dict):
+        return "data is not an object"
+    for name in ("prev_hash", "hash"):
+        if not is_hash(rec[name]):
+            return f"{name} is not 64 lowercase hex digits"
+    return None
+
+
+def lines_of(stream: Any, digest: Any, counter: list[int]) -> Any:
+    """Each line without its newline, hashing and counting the bytes read. A last line must end too."""
+    rest = b""
+    while True:
+        chunk = stream.read(1 << 20)
+        if not chunk:
+            break
+        digest.update(chunk)
+        counter[0] += len(chunk)
+        parts = (rest + chunk).split(b"\n")
+        rest = parts.pop()
+        yield from parts
+    if rest:
+        yield rest + b"\0"  # a last line without its newline: marked so that it never parses
+
+
+def check_events(report: Report, archive: zipfile.ZipFile, manifest: dict[str, Any]) -> dict[str, list[int]]:
+    is_claim = manifest["kind"] == "claim"
+    bundle_claim = manifest["range"].get("claim_id")
+    digest, size = hashlib.sha256(), [0]
+    claims: dict[
+        str, list[int]
+    ] = {}  # claim -> [events, first_version, last_version, first_position, last_position]
+    prev = manifest["first_prev_hash"]
+    first_position: int | None = None
+    last_position = 0
+    n = 0
+    with archive.open(EVENTS) as stream:
+        for raw in lines_of(stream, digest, size):
+            n += 1
+            where = f"{EVENTS} line {n}"
+            try:
+                rec = parse_json(raw.decode("utf-8"))
+            except (UnicodeDecodeError, ValueError):
+                raise Fault("bad-record", where, "not a JSON record on one line") from None
+            problem = record_problem(rec)
+            require(problem is None, "bad-record", where, str(problem))
+            position, claim_id, version = rec["position"], rec["claim_id"], rec["version"]
+            where = f"{where} (position {position})"
+            body = {k: v for k, v in rec.items() if k != "hash"}
+            require(
+                hashlib.sha256(canonical(body)).hexdigest() == rec["hash"],
+                "hash-mismatch",
+                where,
+                "the record does not hash to its hash",
+            )
+            if n == 1:
+                require(
+                    rec["prev_hash"] == prev,
+                    "broken-link",
+                    where,
+                    "prev_hash is not the manifest's first_prev_hash",
+                )
+                first_position = position
+            else:
+                if not is_claim:
+                    require(
+                        rec["prev_hash"] == prev,
+                        "broken-link",
+                        where,
+                        f"prev_hash is not the hash of line {n - 1}",
+                    )
+                require(
+                    position > last_position,
+                    "position-order",
+                    where,
+                    f"position {position} does not follow position {last_position}",
+                )
+            seen = claims.get(claim_id)
+            if is_claim:
+                require(
+                    claim_id == bundle_claim,
+                    "claim-mismatch",
+                    where,
+                    f"claim {claim_id} is not the bundle's claim",
+                )
+                require(version == n, "version-gap", where, f"version {version} where {n} was expected")
+            elif seen is not None:
+                require(
+                    version == seen[2] + 1,
+                    "version-gap",
+                    where,
+                    f"claim {claim_id} version {version} follows version {seen[2]}",
+                )
+            if seen is None:
+                claims[claim_id] = [1, version, version, position, position]
+            else:
+                seen[0] += 1
+                seen[2], seen[4] = version, position
+            prev, last_position = rec["hash"], position
+    report.events = n
+    check_digest(manifest, EVENTS, digest.hexdigest(), size[0])
+    expected = manifest["counts"]["events"]
+    require(n == expected, "count-mismatch", EVENTS, f"{n} events, the manifest says {expected}")
+    require(
+        prev == manifest["last_hash"],
+        "last-hash",
+        EVENTS,
+        "the last record's hash is not the manifest's last_hash",
+    )
+    rng = manifest["range"]
+    require(
+        rng.get("first_position") == first_position and rng.get("last_position") == (last_position or None),
+        "bad-manifest",
+        MANIFEST,
+        "range positions differ from the events",
+    )
+    return claims
+
+
+def check_claims(archive: zipfile.ZipFile, manifest: dict[str, Any], claims: dict[str, list[int]]) -> None:
+    data = archive.read(CLAIMS)  # one row per claim: small beside events.jsonl
+    require(data[:3] == b"\xef\xbb\xbf", "claims-mismatch", CLAIMS, "does not start with a UTF-8 BOM")
+    try:
+        text = data[3:].decode("utf-8")
+    except UnicodeDecodeError:
+        raise Fault("claims-mismatch", CLAIMS, "not UTF-8") from None
+    seen = set()
+    try:
+        rows = csv.reader(io.StringIO(text, newline=""))
+        header = next(rows, None)
+        require(
+            header == CLAIM_COLUMNS,
+            "claims-mismatch",
+            f"{CLAIMS} row 1",
+            "the header differs from the format",
+        )
+        for n, row in enumerate(rows, 2):
+            where = f"{CLAIMS} row {n}"
+            require(len(row) == len(CLAIM_COLUMNS), "claims-mismatch", where, "wrong number of columns")
+            claim_id = row[0]
+            expected = claims.get(claim_id)
+            require(
+                expected is not None,
+                "claims-mismatch",
+                where,
+                f"claim {claim_id} has no events in the bundle",
+            )
+            require(claim_id not in seen, "claims-mismatch", where, f"claim {claim_id} appears twice")
+            seen.add(claim_id)
+            got = [row[CLAIM_COLUMNS.index(c)] for c in CHECKED_COLUMNS]
+            require(
+                got == [str(v) for v in expected],  # type: ignore[union-attr]
+                "claims-mismatch",
+                where,
+                f"claim {claim_id}'s counts differ from the events",
+            )
+    except csv.Error as exc:
+        raise Fault("claims-mismatch", CLAIMS, f"not CSV ({exc})") from None
+    missing = len(claims) - len(seen)
+    require(missing == 0, "claims-mismatch", CLAIMS, f"{missing} claims of the events have no row")
+    check_digest(manifest, CLAIMS, hashlib.sha256(data).hexdigest(), len(data))
+    expected_count = manifest["counts"]["claims"]
+    require(
+        len(seen) == expected_count,
+        "count-mismatch",
+        CLAIMS,
+        f"{len(seen)} claims, the manifest says {expected_count}",
+    )
+
+
+def check_previous(report: Report, pinned_pem: bytes | None, previous: Path) -> None:
+    before = verify_bundle(previous, pinned_pem)
+    if before.fault is not None:
+        raise Fault("previous-invalid", previous.name, f"the previous bundle fails: {before.fault}")
+    require(
+        report.manifest["kind"] == "period" and before.manifest["kind"] == "period",
+        "previous-link",
+        previous.name,
+        "only period bundles continue one another",
+    )
+    require(
+        report.manifest["first_prev_hash"] == before.manifest["last_hash"],
+        "previous-link",
+        report.path.name,
+        f"first_prev_hash does not continue {previous.name}'s last hash {before.manifest['last_hash'][:16]}",
+    )
+
+
+# --- command line ----------------------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="verify_bundle.py", description="Verify a Disputes audit-trail bundle."
+    )
+    parser.add_argument("bundle", type=Path, help="the bundle (zip) to verify")
+    parser.add_argument(
+        "--public-key", type=Path, help="the signer's Ed25519 public key (PEM); pins the signer"
+    )
+    parser.add_argument("--previous", type=Path, help="the period bundle this one continues")
+    args = parser.parse_args(argv)
+    pinned: bytes | None = None
+    try:
+        if args.public_key is not None:
+            pinned = args.public_key.read_bytes()
+        for path in (args.bundle, args.previous):
+            if path is not None and not path.is_file():
+                raise OSError(f"no bundle at {path}")
+    except OSError as exc:
+        sys.stderr.write(f"verify_bundle.py: error: {exc}\n")
+        return 2
+    report = verify_bundle(args.bundle, pinned, args.previous)
+    print(report.summary())
+    return 0 if report.ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
