@@ -227,7 +227,8 @@ class ProjectionRunner:
                     at = batch.positions.get(projection.name, 0)
                     if at >= batch.last:
                         continue
-                    mine = [c for c in batch.changes if c.position > at]
+                    # Usually every projection stood where the batch started: all the changes are its own.
+                    mine = batch.changes if at <= batch.start else [c for c in batch.changes if c.position > at]
                     if mine:
                         projection.process(mine, conn)
                     self._advance(conn, projection.name, at, batch.last)
@@ -238,14 +239,14 @@ class ProjectionRunner:
             raise
 
     def _changes(self, notifications: Sequence[Any]) -> list[Change]:
-        mapper = self.app.mapper
-        changes = []
-        for notification in notifications:
-            if not notification.topic.startswith(CLAIM_TOPIC_PREFIX):
-                continue  # another aggregate's event: the claim views have nothing to do with it
-            domain_event = mapper.to_domain_event(notification)
-            changes.append(self.states.change(notification.id, domain_event))
-        return changes
+        decode = self.app.mapper.to_domain_event
+        change = self.states.change
+        return [
+            change(notification.id, decode(notification))
+            for notification in notifications
+            # Another aggregate's event: the claim views have nothing to do with it.
+            if notification.topic.startswith(CLAIM_TOPIC_PREFIX)
+        ]
 
     @staticmethod
     def _advance(conn: ViewConnection, name: str, old: int, new: int) -> None:

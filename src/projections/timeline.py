@@ -16,7 +16,7 @@ from disputes.domain.parties import Actor, Role
 from projections.changes import Change
 from projections.runner import Projection
 from projections.store import Table, ViewConnection, time_text
-from projections.wording import describe, next_steps
+from projections.wording import ROLE_VALUES, describe, next_steps
 
 
 class TimelineView:
@@ -51,6 +51,7 @@ class TimelineProjection(Projection):
         heads: dict[str, Change] = {}
         for change in changes:
             state = change.after
+            actor = change.actor
             entries.append(
                 (
                     state.claim_id,
@@ -58,8 +59,8 @@ class TimelineProjection(Projection):
                     change.position,
                     time_text(change.at),
                     change.type,
-                    change.actor.role.value,
-                    change.actor.id,
+                    ROLE_VALUES[actor.role],
+                    actor.id,
                     state.status,
                     describe(change),
                 )
