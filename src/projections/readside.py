@@ -12,7 +12,12 @@ from dataclasses import dataclass
 
 from disputes.bootstrap import Container
 from projections import catalog
-from projections.runner import ProjectionRunner, crash_hook_from_environment, read_positions
+from projections.runner import (
+    CATCHUP_BATCH_SIZE,
+    ProjectionRunner,
+    crash_hook_from_environment,
+    read_positions,
+)
 from projections.settings import ReadSideSettings
 from projections.store import ViewConnection, ViewStore
 
@@ -38,6 +43,7 @@ def build_runner(
     *,
     settings: ReadSideSettings | None = None,
     batch_size: int | None = None,
+    catchup_batch_size: int = CATCHUP_BATCH_SIZE,
 ) -> ProjectionRunner:
     """A runner of the named projections (all by default) on the container's application and database."""
     settings = settings or ReadSideSettings.from_settings(container.settings)
@@ -47,6 +53,7 @@ def build_runner(
         catalog.select(names),
         windows=container.app.windows,
         batch_size=batch_size or settings.projection_batch_size,
+        catchup_batch_size=catchup_batch_size,
         poll_seconds=settings.projection_poll_seconds,
         cache_size=settings.projection_cache_size,
         crash_before_commit=crash_hook_from_environment(),
