@@ -27,7 +27,9 @@ def test_orjson_writes_every_code_point_as_the_canonical_form_does() -> None:
         assert orjson.dumps(value, option=orjson.OPT_SORT_KEYS) == _stdlib(value) == canonical_fast(value)
 
 
-@pytest.mark.parametrize("value", [*TRICKY, 0, -1, 2**63 - 1, -(2**63), 2**64 - 1, 2**64, -(2**63) - 1, 10**30])
+@pytest.mark.parametrize(
+    "value", [*TRICKY, 0, -1, 2**63 - 1, -(2**63), 2**64 - 1, 2**64, -(2**63) - 1, 10**30]
+)
 def test_canonical_fast_is_the_canonical_form(value: Any) -> None:
     wrapped = {"v": value, "l": [value, None, True, False, {"n": value}]}
     assert canonical_fast(wrapped) == canonical_parsed(wrapped) == canonical(wrapped) == _stdlib(wrapped)
@@ -35,7 +37,20 @@ def test_canonical_fast_is_the_canonical_form(value: Any) -> None:
 
 def test_keys_sort_by_code_point_under_orjson_too() -> None:
     rng = random.Random(4)
-    alphabet = ["a", "B", "_", "é", "\u00ff", "\u0100", "\uffff", "\U00010000", "\U0010ffff", "花", "\x01", " "]
+    alphabet = [
+        "a",
+        "B",
+        "_",
+        "é",
+        "\u00ff",
+        "\u0100",
+        "\uffff",
+        "\U00010000",
+        "\U0010ffff",
+        "花",
+        "\x01",
+        " ",
+    ]
     for _ in range(200):
         value = {"".join(rng.choices(alphabet, k=rng.randint(0, 4))): n for n in range(rng.randint(1, 12))}
         assert canonical_fast(value) == _stdlib(value)
@@ -61,7 +76,7 @@ def _line(data: Any, position: int = 1, *, prev: str = ZERO_HASH, spaced: bool =
 @pytest.mark.parametrize(
     "data",
     [
-        {"body": "花瓶 \u2028 \x00\x1f \\ \" / \x7f 😀"},
+        {"body": '花瓶 \u2028 \x00\x1f \\ " / \x7f 😀'},
         {"big": 10**20, "max": 2**64 - 1, "min": -(2**63), "huge": -(10**40)},
         {"nested": {"list": [[], {}, None, True, False, "12.50", 0]}},
     ],
@@ -91,3 +106,27 @@ def test_floats_and_malformed_data_get_the_standard_librarys_verdict(raw: bytes,
     result = check_chunk(line, 1, None)
 
     assert result.fault is not None and result.fault.code == "bad-record" and result.fault.detail == detail
+
+
+@pytest.mark.parametrize("member", ["hash", "prev_hash"])
+@pytest.mark.parametrize("claim", [None, "c1"])
+def test_a_hash_that_is_not_lowercase_hex_is_a_malformed_record_not_a_mismatch(
+    member: str, claim: str | None
+) -> None:
+    record = json.loads(_line({"x": 1}, prev="ab" * 32))
+    record[member] = record[member].upper()
+    raw = canonical(record) + b"\n"
+
+    result = check_chunk(raw, 1, claim)
+
+    assert result.fault is not None and result.fault.code == "bad-record"
+    assert result.fault.detail == f"{member} is not 64 lowercase hex digits"
+
+
+def test_members_out_of_canonical_order_still_verify() -> None:
+    record = json.loads(_line({"x": 1}))
+    raw = json.dumps(dict(reversed(record.items())), separators=(",", ":")).encode() + b"\n"
+
+    result = check_chunk(raw, 1, None)
+
+    assert result.fault is None and result.count == 1 and result.last_hash == record["hash"]

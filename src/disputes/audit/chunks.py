@@ -31,6 +31,7 @@ from disputes.audit.format import EVENTS, RECORD_FIELDS
 RECORD_KEYS = frozenset(RECORD_FIELDS)
 ACTOR_KEYS = frozenset({"role", "id"})
 _HEX_DIGITS = "0123456789abcdef"
+_hex64 = re.compile("[0-9a-f]{64}").fullmatch
 _scan = json.JSONDecoder(parse_float=reject_float, parse_constant=reject_float).scan_once  # type: ignore[attr-defined]
 _WHITESPACE = re.compile(r"[ \t\n\r]*")
 
@@ -78,22 +79,54 @@ def _parse(raw: bytes, line: int) -> dict[str, Any] | LineFault:
     return rec
 
 
+_SORTED_FIELDS = tuple(sorted(RECORD_FIELDS))
+_SORTED_TYPES = tuple(
+    {"actor": dict, "data": dict, "position": int, "version": int}.get(name, str) for name in _SORTED_FIELDS
+)
+_ACTOR_FIELDS = tuple(sorted(ACTOR_KEYS))
+
+
 def _has_float(value: Any) -> bool:
     """Whether a dict or list parsed by orjson holds a float anywhere (orjson has no hook to refuse them)."""
     for item in value.values() if type(value) is dict else value:
         kind = type(item)
-        if kind is float or ((kind is dict or kind is list) and _has_float(item)):
+        if kind is not str and (kind is float or ((kind is dict or kind is list) and _has_float(item))):
             return True
     return False
+
+
+def _canonical_form(rec: Any) -> bool:
+    """Most of :func:`_well_formed`, and no float, for a record parsed by orjson in canonical member order.
+
+    Mostly C-level comparisons of the members' names and types. ``hash`` and ``prev_hash`` are only
+    known to be strings here: the caller settles them (a hash that matches the digest is 64 hex digits;
+    a prev_hash equal to the hash before it too). Anything else goes the standard library's way.
+    """
+    if (
+        type(rec) is not dict
+        or tuple(rec) != _SORTED_FIELDS
+        or tuple(map(type, rec.values())) != _SORTED_TYPES
+    ):
+        return False
+    actor = rec["actor"]
+    return (
+        rec["position"] > 0
+        and rec["version"] > 0
+        and tuple(actor) == _ACTOR_FIELDS
+        and type(actor["id"]) is str
+        and type(actor["role"]) is str
+        and not _has_float(rec["data"])
+    )
 
 
 def _is_hash(value: Any) -> bool:
     return isinstance(value, str) and len(value) == 64 and not value.strip(_HEX_DIGITS)
 
 
-def _well_formed(rec: dict[str, Any]) -> bool:
+def _well_formed(rec: dict[str, Any], hex_digits: str = _HEX_DIGITS) -> bool:
     """The fast test; :func:`_shape_problem` says what is wrong when it fails."""
     actor = rec.get("actor")
+    prev_hash, own_hash = rec.get("prev_hash"), rec.get("hash")
     return (
         rec.keys() == RECORD_KEYS
         and type(rec["position"]) is int
@@ -108,8 +141,12 @@ def _well_formed(rec: dict[str, Any]) -> bool:
         and type(actor["role"]) is str
         and type(actor["id"]) is str
         and type(rec["data"]) is dict
-        and _is_hash(rec["prev_hash"])
-        and _is_hash(rec["hash"])
+        and type(prev_hash) is str
+        and len(prev_hash) == 64
+        and not prev_hash.strip(hex_digits)
+        and type(own_hash) is str
+        and len(own_hash) == 64
+        and not own_hash.strip(hex_digits)
     )
 
 
@@ -163,10 +200,15 @@ def _check_lines(blob: bytes, first_line: int, claim: str | None) -> ChunkResult
             rec = loads(raw)
         except decode_error:
             rec = None
-        if type(rec) is dict and _well_formed(rec) and not _has_float(rec["data"]):
-            record_hash = rec.pop("hash")
-            digest = sha256(canonical_fast(rec)).hexdigest()
-        else:  # a fault, or what orjson may read otherwise than the standard library: its verdict
+        if _canonical_form(rec):
+            record_hash = digest = rec.pop("hash")
+            if sha256(canonical_fast(rec)).hexdigest() != record_hash or (
+                rec["prev_hash"] != prev_hash and not _hex64(rec["prev_hash"])
+            ):
+                rec = None  # a fault: the standard library's way finds it and says what it is
+        else:  # a fault, or what orjson may read otherwise than the standard library
+            rec = None
+        if rec is None:
             rec = _parse(raw, line)
             if isinstance(rec, LineFault):
                 result.fault = rec
@@ -272,10 +314,11 @@ class Merge:
                         f"position {chunk.first_position} does not follow position {self.last_position}",
                     )
                 )
+        known = self.claims.keys() & chunk.claims.keys()  # claims already met in earlier chunks: few
         if self.claim is None:
-            for claim_id, stats in chunk.claims.items():
-                seen = self.claims.get(claim_id)
-                if seen is not None and stats[1] != seen[2] + 1:
+            for claim_id in known:
+                stats, seen = chunk.claims[claim_id], self.claims[claim_id]
+                if stats[1] != seen[2] + 1:
                     candidates.append(
                         LineFault(
                             stats[5],
@@ -290,14 +333,13 @@ class Merge:
             return
         if self.first_position is None and chunk.count:
             self.first_position = chunk.first_position
-        for claim_id, stats in chunk.claims.items():
-            seen = self.claims.get(claim_id)
-            if seen is None:
-                self.claims[claim_id] = stats
-            else:
-                seen[0] += stats[0]
-                seen[2] = stats[2]
-                seen[4] = stats[4]
+        for claim_id in known:
+            seen = self.claims[claim_id]
+            seen[0] += chunk.claims[claim_id][0]
+            seen[2] = chunk.claims[claim_id][2]
+            seen[4] = chunk.claims[claim_id][4]
+            chunk.claims[claim_id] = seen
+        self.claims.update(chunk.claims)
         self.count += chunk.count
         if chunk.count:
             self.last_hash, self.last_position = chunk.last_hash, chunk.last_position
