@@ -3,6 +3,7 @@
     .venv/bin/python bench/audit.py                      # 50,000 events on a temporary SQLite store
     .venv/bin/python bench/audit.py --events 1000000     # the issue's figure (a few minutes)
     .venv/bin/python bench/audit.py --database-url postgresql://USER@HOST/DB --events 200000
+    .venv/bin/python bench/audit.py --events 1000000 --keep /tmp/audit-bench   # record once, reuse after
 
 The store is filled directly through the application (claims of five events each, saved 500 claims per
 transaction), then sealed. Export, ``disputes verify``'s verifier and tools/verify_bundle.py each run in
@@ -101,10 +102,16 @@ def fill(database_url: str, events: int) -> dict[str, Any]:
     return {"events": made, "claims": n, "record_s": recorded, "seal_s": sealed, "head": head.position}
 
 
+def _cpu_s() -> float:
+    """CPU seconds (user and system) of this process and of its finished children (the workers)."""
+    own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
 def child(task: str, args: argparse.Namespace) -> None:
     """Run one task in this (child) process and print its figures as JSON."""
     baseline = _peak_mb()
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), _cpu_s()
     if task == "export":
         from disputes.audit.bundle import Period, export_bundle
         from disputes.audit.keys import load_signing_key
@@ -114,7 +121,7 @@ def child(task: str, args: argparse.Namespace) -> None:
         settings = Settings(database_url=args.database_url)
         container = bootstrap(settings)
         baseline = _peak_mb()
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), _cpu_s()
         result = export_bundle(
             container.app,
             settings.database,
@@ -128,7 +135,7 @@ def child(task: str, args: argparse.Namespace) -> None:
         from disputes.audit.verify_bundle import verify_bundle
 
         baseline = _peak_mb()
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), _cpu_s()
         report = verify_bundle(Path(args.out))
         assert report.ok, report.summary()
         count = report.events
@@ -142,17 +149,18 @@ def child(task: str, args: argparse.Namespace) -> None:
         tool = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(tool)
         baseline = _peak_mb()
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), _cpu_s()
         report = tool.verify_bundle(Path(args.out))
         assert report.ok, report.summary()
         count = report.events
-    seconds = time.perf_counter() - started
+    seconds, cpu = time.perf_counter() - started, _cpu_s() - cpu_started
     print(
         json.dumps(
             {
                 "task": task,
                 "events": count,
                 "seconds": seconds,
+                "cpu_s": cpu,
                 "rate": count / seconds if seconds else 0.0,
                 "baseline_mb": baseline,
                 "peak_mb": _peak_mb(),
@@ -188,6 +196,11 @@ def main() -> int:
     )
     parser.add_argument("--events", type=int, default=50_000, help="events to record (default 50,000)")
     parser.add_argument("--database-url", help="default: a SQLite file in a temporary directory")
+    parser.add_argument(
+        "--keep",
+        metavar="DIR",
+        help="keep the SQLite store in DIR and reuse it when it already holds the events asked for",
+    )
     parser.add_argument("--child", choices=["export", "verify", "tool"], help=argparse.SUPPRESS)
     parser.add_argument("--key", help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
@@ -200,9 +213,24 @@ def main() -> int:
 
     with tempfile.TemporaryDirectory(prefix="disputes-bench-") as scratch:
         work = Path(scratch)
-        database_url = args.database_url or f"sqlite:///{work / 'bench.sqlite'}"
-        print(f"recording {args.events:,} events on {database_url.split('@')[-1]} ...", flush=True)
-        filled = fill(database_url, args.events)
+        store = Path(args.keep) if args.keep else work
+        store.mkdir(parents=True, exist_ok=True)
+        database_url = args.database_url or f"sqlite:///{store / 'bench.sqlite'}"
+        marker = store / "filled.json"
+        kept = json.loads(marker.read_text()) if args.keep and marker.exists() else None
+        if kept is not None and kept["asked"] == args.events and kept["database"] == database_url:
+            filled = kept
+            print(
+                f"reusing {filled['events']:,} events recorded in {database_url.split('@')[-1]}", flush=True
+            )
+        else:
+            if args.keep and not args.database_url:  # a partial or different store: start afresh
+                for old in store.glob("bench.sqlite*"):
+                    old.unlink()
+            print(f"recording {args.events:,} events on {database_url.split('@')[-1]} ...", flush=True)
+            filled = fill(database_url, args.events)
+            if args.keep:
+                marker.write_text(json.dumps({**filled, "asked": args.events, "database": database_url}))
         n = filled["events"]
         print(
             f"recorded {n:,} events ({filled['claims']:,} claims) in {filled['record_s']:.1f} s; "
@@ -210,12 +238,20 @@ def main() -> int:
             flush=True,
         )
         key = generate_key(work / "keys").private_path
-        out = work / "bundle.zip"
+        out = store / "bundle.zip"  # with --keep, left there to verify again by hand
         rows = [run_child(task, database_url, key, out) for task in ("export", "verify", "tool")]
         size = out.stat().st_size
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    print(f"\nbundle: {size / 2**20:,.1f} MiB zip; {cpus} CPUs; Python {sys.version.split()[0]}")
-    print(f"{'task':<26}{'events':>11}{'seconds':>10}{'events/s':>12}{'peak RSS MB':>13}{'workers MB':>12}")
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(
+        f"\nbundle: {size / 2**20:,.1f} MiB zip; {cpus} CPUs (load average {load:.1f} at the end: other "
+        f"work on the machine slows the wall-clock figures; CPU s, workers included, does not depend on it); "
+        f"Python {sys.version.split()[0]}"
+    )
+    print(
+        f"{'task':<26}{'events':>11}{'seconds':>10}{'events/s':>12}{'CPU s':>8}{'peak RSS MB':>13}"
+        f"{'workers MB':>12}"
+    )
     names = {
         "export": "export (disputes export)",
         "verify": "verify (disputes verify)",
@@ -224,7 +260,7 @@ def main() -> int:
     for row in rows:
         print(
             f"{names[row['task']]:<26}{row['events']:>11,}{row['seconds']:>10.2f}{row['rate']:>12,.0f}"
-            f"{row['peak_mb']:>13.0f}{row['workers_peak_mb']:>12.0f}"
+            f"{row['cpu_s']:>8.1f}{row['peak_mb']:>13.0f}{row['workers_peak_mb']:>12.0f}"
         )
     export, verify = rows[0], rows[1]
     print(
