@@ -16,9 +16,9 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError, JSONTranscoder
 
 from disputes.domain import errors
-from disputes.domain.claim import Claim, claim_id_of
+from disputes.domain.claim import Claim, claim_id_for, claim_id_of
 from disputes.domain.parties import Actor, Role
-from disputes.domain.policy import Windows
+from disputes.domain.policy import DeadlineRule, Policy, Windows
 from disputes.domain.vocabulary import (
     ClaimKind,
     ClaimReason,
@@ -62,6 +62,9 @@ class CommandResult:
 
 
 Decision = Callable[[Claim, datetime], None]
+DEADLINE_ENGINE = Actor(Role.SYSTEM, "deadline-engine")
+"""Who records missed deadlines and their automatic outcomes."""
+MAX_CLAIMS_PER_ORDER = 1000
 
 
 class DisputesApplication(Application[UUID]):
@@ -74,10 +77,12 @@ class DisputesApplication(Application[UUID]):
         env: dict[str, str] | None = None,
         *,
         windows: Windows | None = None,
+        policy: Policy | None = None,
         clock: Clock = utc_now,
         snapshot_interval: int = 50,
     ) -> None:
-        self.windows = windows or Windows()
+        self.policy = policy or Policy(windows=windows or Windows())
+        self.windows = self.policy.windows
         self.clock = clock
         self.snapshotting_intervals = {Claim: snapshot_interval}  # type: ignore[misc]
         super().__init__(env)
@@ -104,6 +109,8 @@ class DisputesApplication(Application[UUID]):
         delivered_at: datetime | None,
         description: str,
     ) -> CommandResult:
+        eligibility = self.policy.eligibility
+        one_open = eligibility.one_open_claim_per_order
         claim = Claim.open(
             actor=actor,
             order_id=order_id,
@@ -117,8 +124,41 @@ class DisputesApplication(Application[UUID]):
             description=description,
             windows=self.windows,
             at=self.now(),
+            eligibility=eligibility,
+            claim_number=self._next_claim_number(order_id) if one_open else 0,
         )
-        return self.save_claim(claim)
+        try:
+            return self.save_claim(claim)
+        except errors.ConcurrentUpdate:
+            # Another claim on this order was recorded with the same number first.
+            raise errors.OpenClaimExists(f"order {order_id!r} already has an open claim") from None
+
+    def _next_claim_number(self, order_id: str) -> int:
+        """The number the order's next claim gets; refused while the order's latest claim is open.
+
+        Claims on an order are numbered 1, 2, ... and their ids follow from the number; a claim may
+        follow only once the one before it is withdrawn or closed.
+        """
+        for number in range(1, MAX_CLAIMS_PER_ORDER + 1):
+            try:
+                previous: Claim = self.repository.get(claim_id_for(order_id, number))
+            except AggregateNotFoundError:
+                return number
+            if not previous.is_terminal:
+                raise errors.OpenClaimExists(f"order {order_id!r} already has an open claim")
+        raise errors.OpenClaimExists(f"order {order_id!r} has had {MAX_CLAIMS_PER_ORDER} claims")
+
+    def apply_missed_deadline(self, claim_id: str, deadline: str) -> tuple[CommandResult, DeadlineRule]:
+        """The platform records that ``deadline`` passed and applies the policy's outcome.
+
+        Refused (InvalidTransition) when the deadline is not open or not due by the clock, or is already
+        recorded; a lost race raises ConcurrentUpdate and records nothing.
+        """
+        claim = self.load_claim(claim_id)
+        rule = claim.apply_missed_deadline(
+            actor=DEADLINE_ENGINE, deadline=deadline, policy=self.policy, at=self.now()
+        )
+        return self.save_claim(claim), rule
 
     def respond(
         self,

@@ -34,7 +34,7 @@ def build_application(settings: Settings, clock: Clock = utc_now) -> DisputesApp
     with schema_lock(settings.database):
         return DisputesApplication(
             settings.eventsourcing_env(),
-            windows=settings.windows(),
+            policy=settings.policy(),
             clock=clock,
             snapshot_interval=settings.snapshot_interval,
         )

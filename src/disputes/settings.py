@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import getpass
+from datetime import timedelta
 from pathlib import Path
 from typing import Literal, Self
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, PrivateAttr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from disputes.database import DatabaseUrl
-from disputes.domain.policy import Windows
+from disputes.domain.policy import Policy, ScorecardThresholds, Windows
+from disputes.policy_file import load_policy
 
 DEFAULT_DATABASE_URL = "sqlite:///var/disputes.sqlite"
+_HOUR = timedelta(hours=1)
+_DAY = timedelta(days=1)
 
 
 class Settings(BaseSettings):
@@ -29,6 +33,10 @@ class Settings(BaseSettings):
     idempotency_ttl_hours: float = Field(default=24, gt=0, description="keyed POSTs' answers kept this long")
     signing_key_file: Path | None = None
 
+    policy_file: Path | None = Field(
+        default=None, description="the policy (TOML); default: the built-in policy_default.toml"
+    )
+    # The policy's values below override the policy file's when they are set in the environment.
     merchant_response_hours: float = Field(default=48, gt=0)
     offer_answer_hours: float = Field(default=48, gt=0)
     mediation_request_days: float = Field(default=7, gt=0)
@@ -36,11 +44,18 @@ class Settings(BaseSettings):
     merchant_refund_days: float = Field(default=7, gt=0)
     no_reason_return_days: int = Field(default=7, ge=1)
     evidence_request_hours: float = Field(default=72, gt=0)
+    mediator_decision_days: float = Field(default=5, gt=0)
     policy_timezone: str = Field(default="UTC", description="zone whose calendar days count return windows")
     policy_version: str = "2026-11"
 
     projections_in_process: bool = Field(
         default=True, description="disputes serve runs the projections itself (false: run disputes project)"
+    )
+    deadlines_in_process: bool = Field(
+        default=True, description="disputes serve runs the deadline engine itself (false: run disputes deadlines)"
+    )
+    deadline_poll_seconds: float = Field(
+        default=1.0, gt=0, le=3600, description="how often the deadline engine looks for passed deadlines"
     )
     projection_batch_size: int = Field(default=1000, ge=1, le=10_000, description="events per transaction")
     projection_poll_seconds: float = Field(
@@ -53,10 +68,42 @@ class Settings(BaseSettings):
     scorecard_good_min: int = Field(default=80, ge=0, le=100, description="lowest score of tier good")
     scorecard_watch_min: int = Field(default=60, ge=0, le=100, description="lowest score of tier watch")
 
+    _policy: Policy = PrivateAttr(default_factory=Policy)
+
     @model_validator(mode="after")
-    def _tiers_in_order(self) -> Self:
+    def _policy_then_overrides(self) -> Self:
+        """Values not set in the environment come from the policy file; set ones override it."""
+        policy = load_policy(self.policy_file)
+        windows = policy.windows
+        from_file: dict[str, object] = {
+            "merchant_response_hours": windows.merchant_response / _HOUR,
+            "offer_answer_hours": windows.offer_answer / _HOUR,
+            "mediation_request_days": windows.mediation_request / _DAY,
+            "return_shipment_days": windows.return_shipment / _DAY,
+            "merchant_refund_days": windows.merchant_refund / _DAY,
+            "evidence_request_hours": windows.evidence_request / _HOUR,
+            "mediator_decision_days": windows.mediator_decision / _DAY,
+            "no_reason_return_days": windows.no_reason_return_days,
+            "policy_timezone": windows.timezone,
+            "scorecard_good_min": policy.scorecard.good_min,
+            "scorecard_watch_min": policy.scorecard.watch_min,
+        }
+        overridden = sorted(set(from_file) & self.model_fields_set)
+        for name, value in from_file.items():
+            if name not in self.model_fields_set:
+                object.__setattr__(self, name, value)
+        if "policy_version" not in self.model_fields_set:
+            # An auditor must be able to tell that the file's rules were not the whole story.
+            version = policy.version + ("+env" if overridden else "")
+            object.__setattr__(self, "policy_version", version)
         if self.scorecard_watch_min > self.scorecard_good_min:
             raise ValueError("scorecard_watch_min must not be above scorecard_good_min")
+        self._policy = Policy(
+            windows=self._windows(),
+            rules=policy.rules,
+            eligibility=policy.eligibility,
+            scorecard=ScorecardThresholds(self.scorecard_good_min, self.scorecard_watch_min),
+        )
         return self
 
     @field_validator("database_url")
@@ -69,7 +116,14 @@ class Settings(BaseSettings):
     def database(self) -> DatabaseUrl:
         return DatabaseUrl.parse(self.database_url)
 
+    def policy(self) -> Policy:
+        """The policy in force: the policy file's, with the environment's overrides."""
+        return self._policy
+
     def windows(self) -> Windows:
+        return self._policy.windows
+
+    def _windows(self) -> Windows:
         return Windows.from_units(
             merchant_response_hours=self.merchant_response_hours,
             offer_answer_hours=self.offer_answer_hours,
@@ -77,6 +131,7 @@ class Settings(BaseSettings):
             return_shipment_days=self.return_shipment_days,
             merchant_refund_days=self.merchant_refund_days,
             evidence_request_hours=self.evidence_request_hours,
+            mediator_decision_days=self.mediator_decision_days,
             no_reason_return_days=self.no_reason_return_days,
             timezone=self.policy_timezone,
             version=self.policy_version,

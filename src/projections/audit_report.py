@@ -82,9 +82,10 @@ def audit_facts(change: Change) -> list[Fact]:
         amount = change.attr("amount")
         facts.append(("refund", None, None, None, None, amount_text(amount.amount), amount.currency, None))
     for closed in closed_deadlines(change):
-        facts.append(
-            ("deadline", closed.result, closed.party, closed.name, time_text(closed.due_at), None, None, None)
-        )
+        result = closed.result
+        if closed.party == "platform" and result == "superseded" and change.actor.role == "mediator":
+            result = "met"  # the platform's own deadline (its decision), kept by its mediator
+        facts.append(("deadline", result, closed.party, closed.name, time_text(closed.due_at), None, None, None))
     return facts
 
 

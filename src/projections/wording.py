@@ -37,6 +37,7 @@ _DEADLINES = {
     "merchant_refund": "the merchant's refund",
     "evidence_from_buyer": "the buyer's evidence",
     "evidence_from_merchant": "the merchant's evidence",
+    "mediator_decision": "the platform's decision",
 }
 
 
@@ -152,6 +153,12 @@ _TEXTS: dict[str, Callable[[Change], str]] = {
     ),
     "Withdrawn": lambda c: f"The buyer withdrew the claim: “{_excerpt(c.attr('reason'))}”",
     "Closed": lambda c: f"{_who(c)} closed the case: “{_excerpt(c.attr('summary'))}”",
+    # The deadline engine's outcomes (rule: the policy rule that produced them).
+    "AcceptedByDefault": lambda c: f"The merchant did not answer in time, so the claim is accepted ({c.attr('rule')}).",
+    "OfferLapsed": lambda c: f"The offer lapsed unanswered; the buyer may still ask the platform ({c.attr('rule')}).",
+    "ClosedByDefault": lambda c: f"The platform closed the case after the time ran out ({c.attr('rule')}).",
+    "MediationForced": lambda c: f"The platform stepped in: the refund is late ({c.attr('rule')}).",
+    "Flagged": lambda c: f"The platform flagged the case for a decision first ({c.attr('rule')}).",
 }
 
 

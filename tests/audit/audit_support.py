@@ -60,10 +60,13 @@ STEPS = ("open", "offer", "message", "decline", "mediation")
 def busy_store(app: DisputesApplication, clock: Clock, claims: int = 3, steps: int = len(STEPS)) -> list[str]:
     """``claims`` claims whose events interleave in the log, the clock one hour on after each event."""
     ids: list[str] = []
+    # Orders of their own on every call (one open claim per order), the same for the same history.
+    head = app.recorder.max_notification_id() or 0
+    prefix = f"o-{head}-" if head else "o-"
     for step in STEPS[:steps]:
         for n in range(claims):
             if step == "open":
-                ids.append(open_claim(app, order=f"o-{n}", description=f"Broken vase n°{n} — 花瓶"))
+                ids.append(open_claim(app, order=f"{prefix}{n}", description=f"Broken vase n°{n} — 花瓶"))
             elif step == "offer":
                 app.respond(MERCHANT, ids[n], decision="offer", amount="50.00", message="Half?")  # type: ignore[arg-type]
             elif step == "message":

@@ -60,7 +60,8 @@ def test_a_rejected_claim_goes_through_mediation_to_a_partial_refund(api: Api) -
     asked = api.post("b1", f"/claims/{claim_id}/mediation-request", json={"reason": "It is not worn."})
     assert (asked.status_code, asked.headers["ETag"]) == (200, '"3"')
     assert asked.json()["status"] == "under_mediation"
-    assert asked.json()["deadlines"] == []
+    # The platform's own time limit: a decision within five days.
+    assert deadlines(asked.json()) == [("mediator_decision", rfc3339(api.clock() + timedelta(days=5)))]
 
     api.clock.advance(hours=1)
     assigned = api.post("med1", f"/claims/{claim_id}/assignment", json={})
@@ -294,18 +295,20 @@ def test_evidence_requested_by_the_mediator_is_due_until_the_party_adds_it(api: 
         "evidence-request",
         {"from_party": "buyer", "description": "A photo of the label.", "due_at": rfc3339(due)},
     )
-    assert deadlines(asked) == [("evidence_from_buyer", rfc3339(due))]
+    decision = ("mediator_decision", rfc3339(START + timedelta(days=5)))
+    assert deadlines(asked) == [("evidence_from_buyer", rfc3339(due)), decision]
     by_default = api.act(
         "med1", claim_id, "evidence-request", {"from_party": "merchant", "description": "Listing."}
     )
     assert deadlines(by_default) == [
         ("evidence_from_buyer", rfc3339(due)),
         ("evidence_from_merchant", rfc3339(START + timedelta(hours=72))),
+        decision,
     ]
 
     photo = {"kind": "photo", "description": "Label photo", "sha256": SHA, "size_bytes": 48213}
     answered = api.act("b1", claim_id, "evidence", photo)
-    assert deadlines(answered) == [("evidence_from_merchant", rfc3339(START + timedelta(hours=72)))]
+    assert deadlines(answered) == [("evidence_from_merchant", rfc3339(START + timedelta(hours=72))), decision]
     listing = {
         "kind": "document",
         "description": "Listing snapshot",
@@ -313,7 +316,7 @@ def test_evidence_requested_by_the_mediator_is_due_until_the_party_adds_it(api: 
         "size_bytes": 0,
         "uri": "https://files.example.com/listing.pdf",
     }
-    assert api.act("m1", claim_id, "evidence", listing)["deadlines"] == []
+    assert deadlines(api.act("m1", claim_id, "evidence", listing)) == [decision]
     api.act(
         "med1",
         claim_id,

@@ -70,6 +70,7 @@ def test_the_report_of_a_day_counts_what_happened_that_day(period: dict[str, str
     assert report["deadline_compliance"] == [
         {"party": "buyer", "met": 1, "missed": 0, "superseded": 0, "compliance_rate": 1.0},
         {"party": "merchant", "met": 3, "missed": 0, "superseded": 1, "compliance_rate": 1.0},
+        {"party": "platform", "met": 1, "missed": 0, "superseded": 0, "compliance_rate": 1.0},
     ]
 
 

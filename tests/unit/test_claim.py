@@ -1165,6 +1165,11 @@ def deadline_names(claim: Claim) -> dict[str, datetime]:
     return {d.name: d.due_at for d in claim.deadlines(WINDOWS)}
 
 
+def decision_due(claim: Claim) -> Deadline:
+    """Under mediation, the platform's own deadline: the decision window from the start of mediation."""
+    return Deadline("mediator_decision", claim.status_since + WINDOWS.mediator_decision)
+
+
 def test_the_merchant_has_forty_eight_hours_to_answer(new_claim: Claim) -> None:
     assert new_claim.deadlines(WINDOWS) == [Deadline("merchant_response", T0 + timedelta(hours=48))]
 
@@ -1206,6 +1211,7 @@ def test_each_open_evidence_request_is_a_deadline_at_its_due_time(claim_under_me
     assert claim_under_mediation.deadlines(WINDOWS) == [
         Deadline("evidence_from_merchant", at(30)),
         Deadline("evidence_from_buyer", at(50)),
+        decision_due(claim_under_mediation),
     ]
 
 
@@ -1215,7 +1221,10 @@ def test_evidence_from_a_party_clears_only_that_partys_deadline(claim_under_medi
 
     add_evidence(claim_under_mediation, actor=BUYER, when=at(10))
 
-    assert claim_under_mediation.deadlines(WINDOWS) == [Deadline("evidence_from_merchant", at(30))]
+    assert claim_under_mediation.deadlines(WINDOWS) == [
+        Deadline("evidence_from_merchant", at(30)),
+        decision_due(claim_under_mediation),
+    ]
 
 
 def test_evidence_from_the_mediator_clears_no_deadline(claim_under_mediation: Claim) -> None:
@@ -1223,14 +1232,20 @@ def test_evidence_from_the_mediator_clears_no_deadline(claim_under_mediation: Cl
 
     add_evidence(claim_under_mediation, actor=MEDIATOR, when=at(10))
 
-    assert deadline_names(claim_under_mediation) == {"evidence_from_buyer": at(50)}
+    assert deadline_names(claim_under_mediation) == {
+        "evidence_from_buyer": at(50),
+        "mediator_decision": decision_due(claim_under_mediation).due_at,
+    }
 
 
 def test_a_second_request_to_the_same_party_moves_its_due_time(claim_under_mediation: Claim) -> None:
     request_evidence(claim_under_mediation, "buyer", at(50), when=at(4))
     request_evidence(claim_under_mediation, "buyer", at(80), when=at(5))
 
-    assert deadline_names(claim_under_mediation) == {"evidence_from_buyer": at(80)}
+    assert deadline_names(claim_under_mediation) == {
+        "evidence_from_buyer": at(80),
+        "mediator_decision": decision_due(claim_under_mediation).due_at,
+    }
 
 
 def test_the_policy_windows_set_the_deadlines(new_claim: Claim) -> None:
@@ -1325,7 +1340,7 @@ def test_a_missed_evidence_deadline_is_no_longer_open(claim_under_mediation: Cla
         actor=SYSTEM, deadline="evidence_from_buyer", windows=WINDOWS, at=at(31)
     )
 
-    assert claim_under_mediation.deadlines(WINDOWS) == []
+    assert claim_under_mediation.deadlines(WINDOWS) == [decision_due(claim_under_mediation)]
     assert last_event(claim_under_mediation).due_at == at(30)
 
 

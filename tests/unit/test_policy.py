@@ -154,7 +154,6 @@ def test_a_waiting_status_has_one_deadline_counted_from_when_the_claim_entered_i
 @pytest.mark.parametrize(
     "status",
     [
-        ClaimStatus.UNDER_MEDIATION,
         ClaimStatus.RETURN_IN_TRANSIT,
         ClaimStatus.REFUNDED,
         ClaimStatus.FULFILMENT_PENDING,
@@ -180,6 +179,13 @@ def test_under_mediation_each_open_evidence_request_is_a_deadline_most_urgent_fi
     assert deadlines == [
         Deadline("evidence_from_merchant", merchant_due),
         Deadline("evidence_from_buyer", buyer_due),
+        Deadline("mediator_decision", SINCE + timedelta(days=5)),
+    ]
+
+
+def test_under_mediation_the_platform_has_five_days_to_decide() -> None:
+    assert open_deadlines(ClaimStatus.UNDER_MEDIATION, SINCE, {}, Windows()) == [
+        Deadline("mediator_decision", SINCE + timedelta(days=5))
     ]
 
 

@@ -10,14 +10,23 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
 from disputes.domain import errors
 from disputes.domain.money import Money
 from disputes.domain.parties import Actor, Role
-from disputes.domain.policy import Deadline, Windows, no_reason_return_deadline, open_deadlines
+from disputes.domain.policy import (
+    AutoOutcome,
+    Deadline,
+    DeadlineRule,
+    Eligibility,
+    Policy,
+    Windows,
+    no_reason_return_deadline,
+    open_deadlines,
+)
 from disputes.domain.vocabulary import (
     TERMINAL_STATUSES,
     ClaimKind,
@@ -46,10 +55,28 @@ MEDIATION_REQUESTABLE = frozenset(
 )
 _SHA256 = re.compile(r"[0-9a-fA-F]{64}")
 REFUND_OUTCOMES = frozenset({Outcome.FULL_REFUND, Outcome.PARTIAL_REFUND, Outcome.RETURN_THEN_REFUND})
+CLAIM_ID_NAMESPACE = UUID("6f1d3c1e-5d0a-4d43-9a53-2f0f6a7c1b11")
+"""Claim ids are ``uuid5(CLAIM_ID_NAMESPACE, "<order id>#<n>")`` for the n-th claim on an order."""
+
+
+def claim_id_for(order_id: str, claim_number: int) -> UUID:
+    """The id of the order's n-th claim: two claims racing to be an order's n-th share it, so the event
+    store's (id, version) uniqueness lets only one of them be recorded (on SQLite and PostgreSQL alike).
+    """
+    return uuid5(CLAIM_ID_NAMESPACE, f"{order_id}#{claim_number}")
 
 
 class Claim(Aggregate):
     """One claim. Amounts are Money in the claim's currency; status and vocabularies are stored as str."""
+
+    # Defaults for attributes that claims recorded before they existed do not set.
+    claim_number: int = 0
+    flag: str | None = None
+    """Why the case needs the mediators' attention first (the rule that flagged it), while under mediation."""
+
+    @staticmethod
+    def create_id(order_id: str, claim_number: int = 0) -> UUID:
+        return claim_id_for(order_id, claim_number) if claim_number > 0 else uuid4()
 
     # ----------------------------------------------------------------------------------------------
     # opening
@@ -70,14 +97,22 @@ class Claim(Aggregate):
         description: str,
         windows: Windows,
         at: datetime,
+        eligibility: Eligibility | None = None,
+        claim_number: int = 0,
     ) -> Claim:
-        """Open a claim for the authenticated buyer, if it is eligible."""
+        """Open a claim for the authenticated buyer, if it is eligible.
+
+        ``claim_number``: the claim's place among the order's claims (1 for the first), which fixes its
+        id; 0 gives a random id (no one-open-claim-per-order rule). Whether the order already has an open
+        claim is the application's question: it needs the store.
+        """
+        eligibility = eligibility or Eligibility()
         if actor.role is not Role.BUYER:
             raise errors.NotPermitted("only a buyer may open a claim")
         Actor(Role.MERCHANT, merchant_id)  # validates the id's form
         order = Money.positive(order_amount, currency, "order_amount")
         claimed = Money.positive(claimed_amount, currency, "claimed_amount")
-        if claimed > order:
+        if eligibility.claimed_amount_within_order and claimed > order:
             raise errors.ClaimedAmountExceedsOrder(
                 f"claimed amount {claimed} is above the order amount {order}"
             )
@@ -96,7 +131,11 @@ class Claim(Aggregate):
                     f"the {windows.no_reason_return_days}-day no-reason return window closed at "
                     f"{closes.isoformat()}"
                 )
-        if reason == ClaimReason.NOT_RECEIVED and delivered_at is not None:
+        if (
+            eligibility.not_received_requires_undelivered
+            and reason == ClaimReason.NOT_RECEIVED
+            and delivered_at is not None
+        ):
             raise errors.NotReceivedButDelivered(
                 "the order is marked delivered; a not-received claim needs an undelivered order"
             )
@@ -111,6 +150,7 @@ class Claim(Aggregate):
             delivered_at=delivered_at,
             description=description,
             policy_version=windows.version,
+            claim_number=claim_number,
             timestamp=at,
         )
 
@@ -129,8 +169,10 @@ class Claim(Aggregate):
         description: str,
         policy_version: str,
         timestamp: datetime,
+        claim_number: int = 0,
     ) -> None:
         self.buyer_id = buyer.id
+        self.claim_number = claim_number
         self.order_id = order_id
         self.merchant_id = merchant_id
         self.kind = kind
@@ -551,9 +593,42 @@ class Claim(Aggregate):
             self._move(S.REFUNDED, timestamp)
 
     # ----------------------------------------------------------------------------------------------
-    # deadlines (recorded by the platform; acting on them comes with the deadline engine)
+    # deadlines: recorded by the platform (the deadline engine), with the policy's automatic outcome
     # ----------------------------------------------------------------------------------------------
     def record_deadline_missed(self, *, actor: Actor, deadline: str, windows: Windows, at: datetime) -> None:
+        """Record a missed deadline and nothing more (``apply_missed_deadline`` adds the policy's outcome)."""
+        due_at = self._missed_due(actor, deadline, windows, at)
+        self._deadline_missed(actor=actor, deadline=deadline, due_at=due_at, timestamp=at)
+
+    def apply_missed_deadline(self, *, actor: Actor, deadline: str, policy: Policy, at: datetime) -> DeadlineRule:
+        """Record that ``deadline`` passed and apply the outcome of the policy's rule for it.
+
+        Refuses (InvalidTransition) a deadline that is not open or not yet due, and one already recorded
+        missed: a claim that moved on meanwhile fires nothing, and a repeat fires nothing twice.
+        """
+        due_at = self._missed_due(actor, deadline, policy.windows, at)
+        rule = policy.rule_for(deadline)
+        marks = {"rule": rule.name, "policy_version": policy.version}
+        self._deadline_missed(actor=actor, deadline=deadline, due_at=due_at, timestamp=at, **marks)
+        outcome = rule.outcome
+        if outcome is AutoOutcome.ACCEPT_CLAIM and self.status == S.AWAITING_MERCHANT:
+            amount = (
+                self.claimed_amount
+                if self.kind in (ClaimKind.REFUND_ONLY, ClaimKind.RETURN_AND_REFUND)
+                else None
+            )
+            self._accepted_by_default(actor=actor, amount=amount, timestamp=at, **marks)
+        elif outcome is AutoOutcome.LAPSE_OFFER and self.status == S.OFFER_PENDING:
+            self._offer_lapsed(actor=actor, amount=self.offer_amount, timestamp=at, **marks)
+        elif outcome is AutoOutcome.CLOSE_CLAIM:
+            self._closed_by_default(actor=actor, deadline=deadline, timestamp=at, **marks)
+        elif outcome is AutoOutcome.MEDIATE_WITH_FLAG and self.status != S.UNDER_MEDIATION:
+            self._mediation_forced(actor=actor, flag=rule.name, timestamp=at, **marks)
+        elif outcome in (AutoOutcome.MEDIATE_WITH_FLAG, AutoOutcome.FLAG_FOR_MEDIATOR):
+            self._flagged(actor=actor, flag=rule.name, timestamp=at, **marks)
+        return rule
+
+    def _missed_due(self, actor: Actor, deadline: str, windows: Windows, at: datetime) -> datetime:
         if actor.role is not Role.SYSTEM:
             raise self._refuse(errors.NotPermitted, "only the platform records missed deadlines")
         self._require_active()
@@ -567,14 +642,60 @@ class Claim(Aggregate):
             raise self._refuse(
                 errors.InvalidTransition, f"{deadline} due {due[deadline]} is already recorded missed"
             )
-        self._deadline_missed(actor=actor, deadline=deadline, due_at=due[deadline], timestamp=at)
+        return due[deadline]
 
     @event("DeadlineMissed")
-    def _deadline_missed(self, actor: Actor, deadline: str, due_at: datetime, timestamp: datetime) -> None:
+    def _deadline_missed(
+        self,
+        actor: Actor,
+        deadline: str,
+        due_at: datetime,
+        timestamp: datetime,
+        rule: str | None = None,
+        policy_version: str | None = None,
+    ) -> None:
         self.missed_deadlines = {**self.missed_deadlines, deadline: due_at}
         if deadline.startswith("evidence_from_"):
             party = deadline.removeprefix("evidence_from_")
             self.evidence_due = {p: d for p, d in self.evidence_due.items() if p != party}
+
+    @event("AcceptedByDefault")
+    def _accepted_by_default(
+        self, actor: Actor, amount: Money | None, rule: str, policy_version: str, timestamp: datetime
+    ) -> None:
+        """The merchant's silence accepted the claim, as the merchant's own acceptance would have."""
+        if amount is not None:
+            self.agreed_amount = amount
+        if self.kind == ClaimKind.REFUND_ONLY:
+            self._move(S.REFUND_PENDING, timestamp)
+        else:
+            self._move(S.AWAITING_RETURN, timestamp)
+
+    @event("OfferLapsed")
+    def _offer_lapsed(
+        self, actor: Actor, amount: Money | None, rule: str, policy_version: str, timestamp: datetime
+    ) -> None:
+        # As if declined: the buyer may still ask the platform to mediate.
+        self._move(S.OFFER_DECLINED, timestamp)
+
+    @event("ClosedByDefault")
+    def _closed_by_default(
+        self, actor: Actor, deadline: str, rule: str, policy_version: str, timestamp: datetime
+    ) -> None:
+        self.evidence_due = {}
+        self._move(S.CLOSED, timestamp)
+
+    @event("MediationForced")
+    def _mediation_forced(
+        self, actor: Actor, flag: str, rule: str, policy_version: str, timestamp: datetime
+    ) -> None:
+        self.mediation_requested = True
+        self._move(S.UNDER_MEDIATION, timestamp)
+        self.flag = flag
+
+    @event("Flagged")
+    def _flagged(self, actor: Actor, flag: str, rule: str, policy_version: str, timestamp: datetime) -> None:
+        self.flag = flag
 
     # ----------------------------------------------------------------------------------------------
     # legal proceedings, withdrawal, closure
@@ -634,6 +755,7 @@ class Claim(Aggregate):
     def _move(self, status: ClaimStatus, at: datetime) -> None:
         self.status = status.value
         self.status_since = at
+        self.flag = None  # a flag asks for a decision under mediation; any move answers it
 
 
 def _utc(value: datetime, what: str, *, claim_id: str | None = None) -> datetime:

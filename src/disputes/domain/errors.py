@@ -76,6 +76,13 @@ class NotReceivedButDelivered(ClaimNotEligible):
     title = "Order is marked delivered"
 
 
+class OpenClaimExists(ClaimNotEligible):
+    """The order's latest claim is neither withdrawn nor closed (one open claim per order)."""
+
+    code = "open-claim-exists"
+    title = "This order already has an open claim"
+
+
 class DeliveryInFuture(ClaimNotEligible):
     code = "delivery-in-future"
     title = "Delivery time is in the future"
@@ -204,8 +211,3 @@ class StaleVersion(DisputesError):
     code = "stale-version"
     title = "Claim version does not match If-Match"
     status = 412
-
-
-class OpenClaimExists(ClaimError):
-    code = "open-claim-exists"
-    title = "This order already has an open claim"

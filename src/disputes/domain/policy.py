@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, timezone
+from enum import StrEnum
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from disputes.domain.errors import InvalidValue
@@ -21,6 +22,7 @@ class Windows:
     return_shipment: timedelta = timedelta(days=7)
     merchant_refund: timedelta = timedelta(days=7)
     evidence_request: timedelta = timedelta(hours=72)
+    mediator_decision: timedelta = timedelta(days=5)
     no_reason_return_days: int = 7
     timezone: str = "UTC"
     version: str = "2026-11"
@@ -38,6 +40,7 @@ class Windows:
         no_reason_return_days: int,
         timezone: str,
         version: str,
+        mediator_decision_days: float = 5,
     ) -> Windows:
         _zone(timezone)  # refuse an unknown zone at start-up, not at the first claim
         return cls(
@@ -47,6 +50,7 @@ class Windows:
             return_shipment=timedelta(days=return_shipment_days),
             merchant_refund=timedelta(days=merchant_refund_days),
             evidence_request=timedelta(hours=evidence_request_hours),
+            mediator_decision=timedelta(days=mediator_decision_days),
             no_reason_return_days=no_reason_return_days,
             timezone=timezone,
             version=version,
@@ -87,6 +91,7 @@ _STATUS_DEADLINE: Mapping[str, tuple[str, str]] = {
     ClaimStatus.OFFER_DECLINED: ("mediation_request", "mediation_request"),
     ClaimStatus.AWAITING_RETURN: ("return_shipment", "return_shipment"),
     ClaimStatus.REFUND_PENDING: ("merchant_refund", "merchant_refund"),
+    ClaimStatus.UNDER_MEDIATION: ("mediator_decision", "mediator_decision"),
 }
 
 
@@ -110,3 +115,116 @@ def open_deadlines(
             Deadline(f"evidence_from_{party}", due) for party, due in sorted(evidence_due.items())
         )
     return sorted(deadlines, key=lambda d: (d.due_at, d.name))
+
+
+# --------------------------------------------------------------------------------------------------
+# the policy as a whole: windows, the automatic outcome of each missed deadline, eligibility, tiers
+# --------------------------------------------------------------------------------------------------
+
+
+class AutoOutcome(StrEnum):
+    """What the platform does when a deadline passes (always after recording ``DeadlineMissed``)."""
+
+    ACCEPT_CLAIM = "accept_claim"
+    """The merchant's silence accepts the claim: refund pending at the claimed amount, or await the return."""
+    LAPSE_OFFER = "lapse_offer"
+    """The buyer's silence lets the offer lapse; the buyer may still ask for mediation."""
+    CLOSE_CLAIM = "close_claim"
+    MEDIATE_WITH_FLAG = "mediate_with_flag"
+    """The platform steps in, and the case is flagged in the mediators' queue."""
+    FLAG_FOR_MEDIATOR = "flag_for_mediator"
+    """The case goes first in the mediators' queue; never decided automatically."""
+    RECORD_ONLY = "record_only"
+
+
+ALLOWED_OUTCOMES: Mapping[str, frozenset[AutoOutcome]] = {
+    "merchant_response": frozenset(
+        {AutoOutcome.ACCEPT_CLAIM, AutoOutcome.MEDIATE_WITH_FLAG, AutoOutcome.RECORD_ONLY}
+    ),
+    "offer_answer": frozenset({AutoOutcome.LAPSE_OFFER, AutoOutcome.RECORD_ONLY}),
+    "mediation_request": frozenset({AutoOutcome.CLOSE_CLAIM, AutoOutcome.RECORD_ONLY}),
+    "return_shipment": frozenset(
+        {AutoOutcome.CLOSE_CLAIM, AutoOutcome.MEDIATE_WITH_FLAG, AutoOutcome.RECORD_ONLY}
+    ),
+    "merchant_refund": frozenset({AutoOutcome.MEDIATE_WITH_FLAG, AutoOutcome.RECORD_ONLY}),
+    "mediator_decision": frozenset({AutoOutcome.FLAG_FOR_MEDIATOR, AutoOutcome.RECORD_ONLY}),
+    "evidence_request": frozenset({AutoOutcome.RECORD_ONLY}),
+}
+"""Which outcomes make sense for which deadline (the mediator's decision is never automatic)."""
+
+
+@dataclass(frozen=True)
+class DeadlineRule:
+    """A named rule: when ``deadline`` passes, the platform applies ``outcome``."""
+
+    name: str
+    deadline: str
+    outcome: AutoOutcome
+
+
+@dataclass(frozen=True)
+class Eligibility:
+    """The conditions a claim must meet to be opened (each refusal is a named 422 problem)."""
+
+    not_received_requires_undelivered: bool = True
+    claimed_amount_within_order: bool = True
+    one_open_claim_per_order: bool = True
+
+
+@dataclass(frozen=True)
+class ScorecardThresholds:
+    good_min: int = 80
+    watch_min: int = 60
+
+
+DEFAULT_RULES: tuple[DeadlineRule, ...] = (
+    DeadlineRule("merchant-silent-accepts", "merchant_response", AutoOutcome.ACCEPT_CLAIM),
+    DeadlineRule("buyer-silent-offer-lapses", "offer_answer", AutoOutcome.LAPSE_OFFER),
+    DeadlineRule("no-mediation-request-closes", "mediation_request", AutoOutcome.CLOSE_CLAIM),
+    DeadlineRule("no-return-shipped-closes", "return_shipment", AutoOutcome.CLOSE_CLAIM),
+    DeadlineRule("merchant-refund-late-mediates", "merchant_refund", AutoOutcome.MEDIATE_WITH_FLAG),
+    DeadlineRule("mediator-late-flagged", "mediator_decision", AutoOutcome.FLAG_FOR_MEDIATOR),
+    DeadlineRule("evidence-not-provided", "evidence_request", AutoOutcome.RECORD_ONLY),
+)
+
+
+@dataclass(frozen=True)
+class Policy:
+    """Everything the platform enforces, versioned: each event a rule produces names version and rule."""
+
+    windows: Windows = Windows()
+    rules: tuple[DeadlineRule, ...] = DEFAULT_RULES
+    eligibility: Eligibility = Eligibility()
+    scorecard: ScorecardThresholds = ScorecardThresholds()
+
+    def __post_init__(self) -> None:
+        seen: set[str] = set()
+        for rule in self.rules:
+            allowed = ALLOWED_OUTCOMES.get(rule.deadline)
+            if allowed is None:
+                raise InvalidValue(
+                    f"rule {rule.name!r}: no deadline {rule.deadline!r} "
+                    f"(the deadlines are {', '.join(ALLOWED_OUTCOMES)})"
+                )
+            if rule.outcome not in allowed:
+                raise InvalidValue(
+                    f"rule {rule.name!r}: {rule.outcome.value!r} is not an outcome for {rule.deadline} "
+                    f"(possible: {', '.join(sorted(o.value for o in allowed))})"
+                )
+            if rule.deadline in seen:
+                raise InvalidValue(f"two rules for the deadline {rule.deadline}")
+            seen.add(rule.deadline)
+        if self.scorecard.watch_min > self.scorecard.good_min:
+            raise InvalidValue("the scorecard's watch_min must not be above its good_min")
+
+    @property
+    def version(self) -> str:
+        return self.windows.version
+
+    def rule_for(self, deadline: str) -> DeadlineRule:
+        """The rule of a deadline name as claims show it (``evidence_from_buyer`` -> evidence_request)."""
+        key = "evidence_request" if deadline.startswith("evidence_from_") else deadline
+        for rule in self.rules:
+            if rule.deadline == key:
+                return rule
+        return DeadlineRule(f"{key}-recorded", key, AutoOutcome.RECORD_ONLY)
