@@ -19,6 +19,7 @@ from pydantic import ValidationError
 from disputes import __version__
 from disputes.bootstrap import create_event_tables
 from disputes.cli_audit import register as register_audit
+from disputes.cli_deadlines import register as register_deadlines
 from disputes.cli_projections import register as register_projections
 from disputes.database import DatabaseUrl, DatabaseUrlError, check_reachable, redact
 from disputes.domain.errors import DisputesError
@@ -87,6 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     register_projections(commands)
     register_audit(commands)
+    register_deadlines(commands)
     return parser
 
 

@@ -8,6 +8,7 @@ from disputes.domain.errors import InvalidValue
 from projections.audit_report import AuditProjection
 from projections.audit_seal import AuditSealProjection
 from projections.claims_list import ClaimsListProjection
+from projections.deadlines import DeadlinesProjection
 from projections.queue import QueueProjection
 from projections.runner import Projection
 from projections.scorecard import ScorecardProjection
@@ -22,6 +23,7 @@ PROJECTIONS: dict[str, type[Projection]] = {
         ScorecardProjection,
         AuditProjection,
         AuditSealProjection,
+        DeadlinesProjection,
     )
 }
 NAMES: tuple[str, ...] = tuple(PROJECTIONS)

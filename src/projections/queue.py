@@ -12,7 +12,9 @@ A claim is in the queue when the platform must act on it now (``needs_platform``
 | refunded, fulfilment_pending, with a mediator | confirm and close the case |
 
 or, whatever its status, once its next deadline has passed (the platform acts on a missed deadline).
-Withdrawn and closed claims leave the queue. Urgency: nearest deadline first (none last), then the
+Withdrawn and closed claims leave the queue. Urgency: flagged cases first (the deadline engine flags a
+case whose decision is late, or that it sent to mediation because a refund is late; ``flag`` names the
+policy rule, and any change of status clears it), then nearest deadline first (none last), then the
 oldest claim, then the largest claimed amount (compared as a number, whatever the currency), then id.
 """
 
@@ -50,11 +52,21 @@ class InvalidCursor(ValueError):
     """A cursor this API did not issue."""
 
 
+FLAG_EVENTS = frozenset({"MediationForced", "Flagged"})
+"""Events that flag a case (their ``flag`` attribute); any other change of status clears the flag."""
+_RANK = "(CASE WHEN flag IS NULL THEN 1 ELSE 0 END)"
+
+
 class QueueView:
     TABLE = Table("read_queue", tuple(_NAMES), ("claim_id",), _FIXED)
+    TABLE_WITH_FLAG = Table("read_queue", (*_NAMES, "flag"), ("claim_id",), _FIXED)
+    """For the claims whose flag changed in a batch; the others' upserts leave the flag as it is."""
     DELETE = "DELETE FROM read_queue WHERE claim_id = ?"
-    SELECT = f"SELECT {_COLUMNS} FROM read_queue WHERE (needs_platform = 1 OR next_deadline_at <= ?)"
-    ORDER = " ORDER BY urgency LIMIT ?"
+    SELECT = (
+        f"SELECT {_COLUMNS}, flag, {_RANK} FROM read_queue WHERE (needs_platform = 1 OR next_deadline_at <= ?)"
+    )
+    AFTER_CURSOR = f" AND ({_RANK} > ? OR ({_RANK} = ? AND urgency > ?))"
+    ORDER = f" ORDER BY {_RANK}, urgency LIMIT ?"
 
 
 def action(state: ClaimState) -> tuple[bool, str]:
@@ -99,17 +111,26 @@ class QueueProjection(Projection):
 
     def process(self, changes: Sequence[Change], tx: ViewConnection) -> None:
         last: dict[str, Change] = {}
+        flags: dict[str, str | None] = {}
         for change in changes:
-            last[change.after.claim_id] = change
-        upserts, deletes = [], []
-        for change in last.values():
+            claim_id = change.after.claim_id
+            last[claim_id] = change
+            if change.type in FLAG_EVENTS:
+                flags[claim_id] = change.attr("flag")
+            elif change.before is not None and change.before.status_since != change.after.status_since:
+                flags[claim_id] = None
+        upserts, flagged, deletes = [], [], []
+        for claim_id, change in last.items():
             state = change.after
             if state.status in TERMINAL_STATUSES:
-                deletes.append((state.claim_id,))
+                deletes.append((claim_id,))
+            elif claim_id in flags:
+                flagged.append((*self.row(state, change.position), flags[claim_id]))
             else:
                 upserts.append(self.row(state, change.position))
         tx.executemany(QueueView.DELETE, deletes)
         tx.upsert_rows(QueueView.TABLE, upserts)
+        tx.upsert_rows(QueueView.TABLE_WITH_FLAG, flagged)
 
     @staticmethod
     def row(state: ClaimState, position: int) -> tuple[Any, ...]:
@@ -153,18 +174,22 @@ class QueuePage:
     next_cursor: str | None
 
 
-def encode_cursor(urgency_key: str) -> str:
-    return base64.urlsafe_b64encode(urgency_key.encode()).decode().rstrip("=")
+def encode_cursor(rank: int, urgency_key: str) -> str:
+    return base64.urlsafe_b64encode(f"{rank}|{urgency_key}".encode()).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str) -> str:
+def decode_cursor(cursor: str) -> tuple[int, str]:
+    """The (flag rank, urgency) after which the next page starts; older cursors carry no rank."""
     try:
         key = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
     except (binascii.Error, ValueError, UnicodeDecodeError):
         raise InvalidCursor("the cursor is not one this API issued") from None
-    if key.count("|") != 3:
+    if key.count("|") == 3:
+        return 1, key
+    rank, _, urgency_key = key.partition("|")
+    if rank not in ("0", "1") or urgency_key.count("|") != 3:
         raise InvalidCursor("the cursor is not one this API issued")
-    return key
+    return int(rank), urgency_key
 
 
 def work_queue(
@@ -186,16 +211,19 @@ def work_queue(
         sql += " AND next_deadline_at < ?"
         params.append(time_text(filters.due_before))
     if cursor is not None:
-        sql += " AND urgency > ?"
-        params.append(decode_cursor(cursor))
+        rank, after = decode_cursor(cursor)
+        sql += QueueView.AFTER_CURSOR
+        params.extend([rank, rank, after])
     rows = conn.query(sql + QueueView.ORDER, [*params, limit + 1])
     items = [_item(row, now_text) for row in rows[:limit]]
-    next_cursor = encode_cursor(rows[limit - 1][-1]) if len(rows) > limit else None
+    last = rows[limit - 1] if len(rows) > limit else None
+    next_cursor = None if last is None else encode_cursor(int(last[-1]), last[-3])
     return QueuePage(items, next_cursor)
 
 
 def _item(row: Sequence[Any], now_text: str) -> dict[str, Any]:
-    item = dict(zip(_NAMES, row, strict=True))
+    item = dict(zip((*_NAMES, "flag", "rank"), row, strict=True))
+    item.pop("rank")
     due_name, due_at = item.pop("next_deadline_name"), item.pop("next_deadline_at")
     item["next_deadline"] = None if due_name is None else {"name": due_name, "due_at": due_at}
     item["overdue"] = due_at is not None and due_at <= now_text

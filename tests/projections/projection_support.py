@@ -82,6 +82,7 @@ VIEW_TABLES = {
     "read_timeline_heads": "claim_id",
     "read_scorecard_facts": "position, seq",
     "read_audit_facts": "position, seq",
+    "read_deadlines": "claim_id, name",
 }
 
 

@@ -32,7 +32,7 @@ def test_rebuild_empties_every_view_and_builds_it_again_with_a_progress_bar(
     done = worker(database_url, "rebuild")
 
     assert done.returncode == 0, done.stderr
-    assert done.stdout.startswith(f"rebuilt claims, queue, timeline, scorecard, audit, audit_seal: {head} events in ")
+    assert done.stdout.startswith(f"rebuilt claims, queue, timeline, scorecard, audit, audit_seal, deadlines: {head} events in ")
     assert "rebuild [" in done.stderr and "100%" in done.stderr
     assert dump_views(views) == before
 
@@ -63,7 +63,7 @@ def test_an_unknown_view_or_an_unmigrated_database_is_one_line_of_error(database
     assert unknown.returncode == 2
     assert unknown.stderr == (
         "python -m projections: error: no projection named scoreboard; "
-        "the projections are claims, queue, timeline, scorecard, audit, audit_seal\n"
+        "the projections are claims, queue, timeline, scorecard, audit, audit_seal, deadlines\n"
     )
 
 

@@ -13,6 +13,7 @@ from disputes.api.idempotency import IdempotencyMiddleware
 from disputes.api.metrics import count_requests
 from disputes.api.routes import audit, claims, health, reads
 from disputes.bootstrap import Container, bootstrap
+from projections import deadline_engine
 from projections.readside import start_in_process
 
 DESCRIPTION = """After-sales disputes: buyers open claims on orders, merchants answer, mediators decide,
@@ -31,9 +32,11 @@ def create_app(container: Container | None = None) -> FastAPI:
         # is false (then `disputes project` workers keep them). The read routes share its pool.
         projections = start_in_process(container)
         api.state.read_side = projections.read_side
+        deadlines = deadline_engine.start_in_process(container)  # unless DISPUTES_DEADLINES_IN_PROCESS=false
         try:
             yield
         finally:
+            deadlines.stop()
             projections.stop()
             if owned:
                 container.close()

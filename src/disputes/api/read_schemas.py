@@ -44,6 +44,11 @@ class QueueItem(BaseModel):
     version: int
     status: ClaimStatus
     needs_platform: bool = Field(description="the platform must act now (else: its deadline has passed)")
+    flag: str | None = Field(
+        default=None,
+        description="the policy rule that flagged the case for the mediators first (a late decision or refund)",
+        examples=["mediator-late-flagged"],
+    )
     action: str = Field(examples=["decide"])
     overdue: bool
     next_deadline: DeadlinePublic | None

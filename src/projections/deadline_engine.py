@@ -1,0 +1,147 @@
+"""The deadline engine: when an open deadline passes by the clock, the platform records it missed and
+applies the policy's outcome for it, through the application (load, decide, save).
+
+It reads the ``deadlines`` view to find what is due, but the claim decides: a claim that moved on since
+the view saw it refuses (the deadline is no longer open), and of two engines racing on one claim the
+second loses the save's optimistic-concurrency check and records nothing. So several engines may run
+against one store, and each deadline fires once.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from disputes.application import DisputesApplication
+from disputes.bootstrap import Container
+from disputes.domain import errors
+from projections.deadlines import DueDeadline, due_deadlines
+from projections.store import ViewConnection, ViewStore
+
+log = logging.getLogger("disputes.deadlines")
+SKIPPED = (errors.InvalidTransition, errors.ClaimClosed, errors.ConcurrentUpdate, errors.ClaimNotFound)
+"""Refusals that mean "nothing to do here" (moved on, already recorded, lost a race)."""
+
+
+@dataclass(frozen=True)
+class Fired:
+    claim_id: str
+    deadline: str
+    rule: str
+    outcome: str
+    position: int | None
+
+
+@dataclass
+class TickResult:
+    fired: list[Fired] = field(default_factory=list)
+    skipped: int = 0
+
+
+class DeadlineEngine:
+    """Fires the due deadlines of the ``deadlines`` view, once each."""
+
+    def __init__(
+        self,
+        app: DisputesApplication,
+        store: ViewStore,
+        *,
+        batch_size: int = 100,
+        before_tick: Callable[[], Any] | None = None,
+    ) -> None:
+        self.app = app
+        self.store = store
+        self.batch_size = batch_size
+        self.before_tick = before_tick
+        """Called first in each tick (the standalone worker catches the view up there)."""
+        self._conn: ViewConnection | None = None
+        self._tried: set[DueDeadline] = set()
+        self.last_error: BaseException | None = None
+
+    @property
+    def conn(self) -> ViewConnection:
+        if self._conn is None:
+            self._conn = self.store.connect()
+        return self._conn
+
+    def close(self) -> None:
+        if self._conn is not None:
+            try:
+                self._conn.close()
+            finally:
+                self._conn = None
+
+    def tick(self) -> TickResult:
+        """Fire every deadline due by the application's clock (as far as the view knows)."""
+        if self.before_tick is not None:
+            self.before_tick()
+        result = TickResult()
+        due = due_deadlines(self.conn, self.app.now(), self.batch_size)
+        # What the view still shows after an attempt (it lags behind the store) is not tried again.
+        self._tried &= set(due)
+        for deadline in due:
+            if deadline in self._tried:
+                continue
+            self._tried.add(deadline)
+            try:
+                command, rule = self.app.apply_missed_deadline(deadline.claim_id, deadline.name)
+            except SKIPPED as refused:
+                log.debug("deadline %s of %s: %s", deadline.name, deadline.claim_id, refused.detail)
+                result.skipped += 1
+                continue
+            fired = Fired(deadline.claim_id, deadline.name, rule.name, rule.outcome.value, command.position)
+            log.info("claim %s missed %s: rule %s (%s)", fired.claim_id, fired.deadline, fired.rule, fired.outcome)
+            result.fired.append(fired)
+        return result
+
+    def run_forever(self, stop: threading.Event, poll_seconds: float = 1.0) -> None:
+        """Tick every ``poll_seconds`` until ``stop`` is set. Errors are logged and retried."""
+        while not stop.is_set():
+            try:
+                self.tick()
+                self.last_error = None
+            except Exception as error:
+                self.last_error = error
+                log.warning("deadline engine failed (%s: %s); retrying", type(error).__name__, error)
+                self.close()
+            stop.wait(poll_seconds)
+
+
+class InProcessDeadlines:
+    """The handle of :func:`start_in_process`: the engine's thread in this process."""
+
+    def __init__(self, container: Container) -> None:
+        settings = container.settings
+        self.engine = DeadlineEngine(container.app, ViewStore(settings.database))
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        if settings.deadlines_in_process:
+            self._thread = threading.Thread(
+                target=self.engine.run_forever,
+                args=(self._stop, settings.deadline_poll_seconds),
+                name="disputes-deadlines",
+                daemon=True,
+            )
+            self._thread.start()
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+        self.engine.close()
+
+
+def start_in_process(container: Container) -> InProcessDeadlines:
+    """Run the deadline engine in a thread of this process (unless DISPUTES_DEADLINES_IN_PROCESS=false).
+
+    The ``deadlines`` view it reads is kept by the projections (in process, or ``disputes project``).
+    Call ``.stop()`` on the handle at shutdown.
+    """
+    return InProcessDeadlines(container)

@@ -1,0 +1,89 @@
+"""Read model "deadlines": the open deadlines of every claim, which the deadline engine watches.
+
+One row per (claim, deadline). A claim's rows follow its deadlines as they open, move and close; a
+deadline that the claim recorded missed but that stays open (a late decision the engine flagged, a
+``record_only`` rule) keeps its row with ``fired = 1``, so that the engine does not look at it again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from projections.changes import Change
+from projections.runner import Projection
+from projections.store import ViewConnection, time_text
+
+
+class DeadlinesView:
+    DELETE_CLAIM = "DELETE FROM read_deadlines WHERE claim_id = ?"
+    DELETE_CLOSED = "DELETE FROM read_deadlines WHERE claim_id = ? AND name = ?"
+    SELECT_NAMES = "SELECT name FROM read_deadlines WHERE claim_id = ?"
+    UPSERT = (
+        "INSERT INTO read_deadlines (claim_id, name, due_at, status, position, fired) VALUES (?, ?, ?, ?, ?, 0) "
+        "ON CONFLICT (claim_id, name) DO UPDATE SET status = excluded.status, position = excluded.position, "
+        "fired = CASE WHEN read_deadlines.due_at = excluded.due_at THEN read_deadlines.fired ELSE 0 END, "
+        "due_at = excluded.due_at"
+    )
+    FIRED = "UPDATE read_deadlines SET fired = 1 WHERE claim_id = ? AND name = ? AND due_at = ?"
+    DUE = (
+        "SELECT claim_id, name, due_at FROM read_deadlines WHERE fired = 0 AND due_at <= ? "
+        "ORDER BY due_at, claim_id, name LIMIT ?"
+    )
+    NEXT = "SELECT MIN(due_at) FROM read_deadlines WHERE fired = 0"
+
+
+class DeadlinesProjection(Projection):
+    name = "deadlines"
+    tables = ("read_deadlines",)
+
+    def process(self, changes: Sequence[Change], tx: ViewConnection) -> None:
+        last: dict[str, Change] = {}
+        missed: dict[str, list[tuple[str, datetime]]] = {}
+        for change in changes:
+            before, after = change.before, change.after
+            if change.type == "DeadlineMissed":
+                missed.setdefault(after.claim_id, []).append((change.attr("deadline"), change.attr("due_at")))
+            elif before is not None and before.deadlines is after.deadlines:
+                continue  # nothing the deadlines depend on moved
+            last[after.claim_id] = change
+        for claim_id, change in last.items():
+            state = change.after
+            names = {d.name for d in state.deadlines}
+            if change.before is None:
+                pass  # a new claim has no rows yet
+            elif not names:
+                tx.execute(DeadlinesView.DELETE_CLAIM, (claim_id,))
+            else:
+                for (name,) in tx.query(DeadlinesView.SELECT_NAMES, (claim_id,)):
+                    if name not in names:
+                        tx.execute(DeadlinesView.DELETE_CLOSED, (claim_id, name))
+            tx.executemany(
+                DeadlinesView.UPSERT,
+                [(claim_id, d.name, time_text(d.due_at), state.status, change.position) for d in state.deadlines],
+            )
+        tx.executemany(
+            DeadlinesView.FIRED,
+            [(claim_id, name, time_text(due)) for claim_id, pairs in missed.items() for name, due in pairs],
+        )
+
+
+@dataclass(frozen=True)
+class DueDeadline:
+    claim_id: str
+    name: str
+    due_at: str
+
+
+def due_deadlines(conn: ViewConnection, now: datetime, limit: int = 100) -> list[DueDeadline]:
+    """Deadlines passed by ``now`` that the engine has not seen recorded, earliest first."""
+    rows: list[Any] = conn.query(DeadlinesView.DUE, (time_text(now), limit))
+    return [DueDeadline(str(c), str(n), str(d)) for c, n, d in rows]
+
+
+def next_due(conn: ViewConnection) -> str | None:
+    """The earliest open deadline the engine has yet to fire (RFC 3339 text), if any."""
+    rows = conn.query(DeadlinesView.NEXT)
+    return None if not rows or rows[0][0] is None else str(rows[0][0])
