@@ -7,8 +7,9 @@ and strings only) it coincides with RFC 8785 (JCS). ``hash = sha256(canonical(re
 The definition is the standard library's output (``json.dumps(sort_keys=True, separators=(",", ":"),
 ensure_ascii=False)``). orjson writes exactly the same bytes with ``OPT_SORT_KEYS`` for every value a
 parsed record can hold (dicts with string keys, lists, strings, integers within 64 bits, booleans,
-null: tests/audit/test_canonical.py checks every code point, integer bounds and key order) and is several
-times faster; :func:`canonical_fast` uses it there and the standard library for anything else.
+null: tests/audit/test_fast_canonical.py checks every code point, integer bounds and key order; it
+refuses integers beyond 64 bits) and is several times faster: ``disputes verify`` uses it for such
+records (disputes.audit.chunks) and this module for anything else.
 """
 
 from __future__ import annotations
@@ -22,8 +23,6 @@ from json.encoder import (  # type: ignore[attr-defined]
 )
 from typing import Any
 
-import orjson
-
 from disputes.audit.format import FORMAT, ZERO_HASH
 from disputes.event_data import EventRecord
 
@@ -31,7 +30,6 @@ __all__ = [
     "FORMAT",
     "ZERO_HASH",
     "canonical",
-    "canonical_fast",
     "canonical_parsed",
     "chain_record",
     "line",
@@ -77,20 +75,6 @@ def canonical_parsed(value: Any) -> bytes:
     if _fast_encode is None:  # pragma: no cover - CPython always has the C encoder
         return _encoder.encode(value).encode("utf-8")
     return "".join(_fast_encode(value, 0)).encode("utf-8")
-
-
-_ORJSON_SORTED = orjson.OPT_SORT_KEYS
-
-
-def canonical_fast(value: Any) -> bytes:
-    """:func:`canonical_parsed` written by orjson: only for values parsed from JSON and free of floats.
-
-    orjson refuses integers beyond 64 bits (the standard library writes them); those go the slow way.
-    """
-    try:
-        return orjson.dumps(value, option=_ORJSON_SORTED)
-    except orjson.JSONEncodeError:
-        return canonical_parsed(value)
 
 
 def sha256_hex(data: bytes) -> str:

@@ -25,7 +25,7 @@ from typing import Any
 
 import orjson
 
-from disputes.audit.canonical import canonical_fast, canonical_parsed, reject_float
+from disputes.audit.canonical import canonical_parsed, reject_float
 from disputes.audit.format import EVENTS, RECORD_FIELDS
 
 RECORD_KEYS = frozenset(RECORD_FIELDS)
@@ -193,20 +193,23 @@ def _check_lines(blob: bytes, first_line: int, claim: str | None) -> ChunkResult
     prev_hash = ""
     last_position = 0
     line = first_line - 1
-    loads, decode_error, sha256 = orjson.loads, orjson.JSONDecodeError, hashlib.sha256
-    for raw in blob.split(b"\n")[:-1]:
+    loads, dumps, sha256 = orjson.loads, orjson.dumps, hashlib.sha256
+    orjson_error, sort_keys = (orjson.JSONDecodeError, orjson.JSONEncodeError), orjson.OPT_SORT_KEYS
+    lines = blob.split(b"\n")
+    lines.pop()  # what follows the last newline: nothing
+    for raw in lines:
         line += 1
         try:
             rec = loads(raw)
-        except decode_error:
-            rec = None
-        if _canonical_form(rec):
-            record_hash = digest = rec.pop("hash")
-            if sha256(canonical_fast(rec)).hexdigest() != record_hash or (
-                rec["prev_hash"] != prev_hash and not _hex64(rec["prev_hash"])
-            ):
-                rec = None  # a fault: the standard library's way finds it and says what it is
-        else:  # a fault, or what orjson may read otherwise than the standard library
+            if _canonical_form(rec):  # then orjson writes exactly canonical_parsed's bytes (module doc)
+                record_hash = digest = rec.pop("hash")
+                if sha256(dumps(rec, option=sort_keys)).hexdigest() != record_hash or (
+                    rec["prev_hash"] != prev_hash and not _hex64(rec["prev_hash"])
+                ):
+                    rec = None  # a fault: the standard library's way finds it and says what it is
+            else:  # a fault, or what orjson may read otherwise than the standard library
+                rec = None
+        except orjson_error:
             rec = None
         if rec is None:
             rec = _parse(raw, line)
@@ -270,7 +273,7 @@ def _check_lines(blob: bytes, first_line: int, claim: str | None) -> ChunkResult
             seen[2] = version
             seen[4] = position
         prev_hash, last_position = record_hash, position
-        result.count += 1
+    result.count = len(lines)  # counted once all are checked: a chunk with a fault is not merged
     result.last_hash, result.last_position = prev_hash, last_position
     return result
 
