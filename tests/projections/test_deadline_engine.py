@@ -94,6 +94,19 @@ def test_a_buyer_silent_on_an_offer_lets_it_lapse_and_may_still_ask_for_mediatio
     assert claims.app.load_claim(claim_id).status == "under_mediation"
 
 
+def test_a_buyer_who_does_not_ask_for_mediation_after_a_rejection_has_the_claim_closed(
+    claims: Claims, clock: ManualClock, runner: ProjectionRunner, engine: DeadlineEngine
+) -> None:
+    claim_id = claims.open()
+    claims.app.respond(merchant(), claim_id, decision="reject", amount=None, message="No.")
+    clock.advance(days=6, hours=23)
+    assert settle(runner, engine) == []
+    clock.advance(hours=1)
+    assert settle(runner, engine) == [claim_id]
+    assert claims.app.load_claim(claim_id).status == "closed"
+    assert automatic(claims.app, claim_id)[-1] == ("ClosedByDefault", "no-mediation-request-closes", "2026-11")
+
+
 def test_a_buyer_who_ships_no_return_in_time_has_the_claim_closed(
     claims: Claims, clock: ManualClock, runner: ProjectionRunner, engine: DeadlineEngine
 ) -> None:
