@@ -121,13 +121,20 @@ def test_floats_and_malformed_data_get_the_standard_librarys_verdict(raw: bytes,
     assert result.fault is not None and result.fault.code == "bad-record" and result.fault.detail == detail
 
 
-@pytest.mark.parametrize("member", ["hash", "prev_hash"])
+@pytest.mark.parametrize(
+    ("member", "spoil"), [("hash", str.upper), ("prev_hash", str.upper), ("prev_hash", lambda h: "")]
+)
 @pytest.mark.parametrize("claim", [None, "c1"])
 def test_a_hash_that_is_not_lowercase_hex_is_a_malformed_record_not_a_mismatch(
-    member: str, claim: str | None
+    member: str, spoil: Any, claim: str | None
 ) -> None:
     record = json.loads(_line({"x": 1}, prev="ab" * 32))
-    record[member] = record[member].upper()
+    record[member] = spoil(record[member])
+    record["hash"] = (
+        hashlib.sha256(canonical({k: v for k, v in record.items() if k != "hash"})).hexdigest()
+        if member == "prev_hash"
+        else record["hash"]
+    )
     raw = canonical(record) + b"\n"
 
     result = check_chunk(raw, 1, claim)

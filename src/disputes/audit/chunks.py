@@ -190,7 +190,7 @@ def check_chunk(blob: bytes, first_line: int, claim: str | None) -> ChunkResult:
 def _check_lines(blob: bytes, first_line: int, claim: str | None) -> ChunkResult:
     result = ChunkResult()
     claims = result.claims
-    prev_hash = ""
+    prev_hash: str | None = None  # then a checked record's hash: a prev_hash equal to it is 64 hex digits
     last_position = 0
     line = first_line - 1
     loads, dumps, sha256 = orjson.loads, orjson.dumps, hashlib.sha256
@@ -274,7 +274,7 @@ def _check_lines(blob: bytes, first_line: int, claim: str | None) -> ChunkResult
             seen[4] = position
         prev_hash, last_position = record_hash, position
     result.count = len(lines)  # counted once all are checked: a chunk with a fault is not merged
-    result.last_hash, result.last_position = prev_hash, last_position
+    result.last_hash, result.last_position = prev_hash or "", last_position
     return result
 
 
