@@ -125,7 +125,7 @@ class DisputesApplication(Application[UUID]):
             windows=self.windows,
             at=self.now(),
             eligibility=eligibility,
-            claim_number=self._next_claim_number(order_id) if one_open else 0,
+            claim_number=self._next_claim_number(actor.id, merchant_id, order_id) if one_open else 0,
         )
         try:
             return self.save_claim(claim)
@@ -133,7 +133,7 @@ class DisputesApplication(Application[UUID]):
             # Another claim on this order was recorded with the same number first.
             raise errors.OpenClaimExists(f"order {order_id!r} already has an open claim") from None
 
-    def _next_claim_number(self, order_id: str) -> int:
+    def _next_claim_number(self, buyer_id: str, merchant_id: str, order_id: str) -> int:
         """The number the order's next claim gets; refused while the order's latest claim is open.
 
         Claims on an order are numbered 1, 2, ... and their ids follow from the number; a claim may
@@ -141,7 +141,7 @@ class DisputesApplication(Application[UUID]):
         """
         for number in range(1, MAX_CLAIMS_PER_ORDER + 1):
             try:
-                previous: Claim = self.repository.get(claim_id_for(order_id, number))
+                previous: Claim = self.repository.get(claim_id_for(buyer_id, merchant_id, order_id, number))
             except AggregateNotFoundError:
                 return number
             if not previous.is_terminal:

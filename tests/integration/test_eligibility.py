@@ -109,3 +109,27 @@ def test_a_policy_without_the_rule_allows_several_open_claims_per_order(
         policy = built.app.policy
         built.app.policy = replace(policy, eligibility=replace(policy.eligibility, one_open_claim_per_order=False))
         assert open_claim(built.app, clock) != open_claim(built.app, clock)
+
+
+def test_a_stranger_naming_the_same_order_neither_blocks_nor_learns_of_the_buyers_claim(
+    container: Container, clock: ManualClock
+) -> None:
+    first = open_claim(container.app, clock)
+    stranger = Actor(Role.BUYER, "b-stranger")
+
+    theirs = container.app.open_claim(
+        stranger,
+        order_id="order-1",
+        merchant_id="m1",
+        kind="refund_only",
+        reason="damaged",
+        order_amount="120.00",
+        claimed_amount="80.00",
+        currency="USD",
+        delivered_at=clock() - timedelta(days=1),
+        description="Not my order at all.",
+    )
+
+    assert str(theirs.claim.id) != first
+    with pytest.raises(errors.OpenClaimExists):
+        open_claim(container.app, clock)  # the genuine buyer still has one open claim only

@@ -56,14 +56,17 @@ MEDIATION_REQUESTABLE = frozenset(
 _SHA256 = re.compile(r"[0-9a-fA-F]{64}")
 REFUND_OUTCOMES = frozenset({Outcome.FULL_REFUND, Outcome.PARTIAL_REFUND, Outcome.RETURN_THEN_REFUND})
 CLAIM_ID_NAMESPACE = UUID("6f1d3c1e-5d0a-4d43-9a53-2f0f6a7c1b11")
-"""Claim ids are ``uuid5(CLAIM_ID_NAMESPACE, "<order id>#<n>")`` for the n-th claim on an order."""
+"""Claim ids are ``uuid5(CLAIM_ID_NAMESPACE, "<buyer>/<merchant>/<order>#<n>")`` for the n-th claim."""
 
 
-def claim_id_for(order_id: str, claim_number: int) -> UUID:
-    """The id of the order's n-th claim: two claims racing to be an order's n-th share it, so the event
-    store's (id, version) uniqueness lets only one of them be recorded (on SQLite and PostgreSQL alike).
+def claim_id_for(buyer_id: str, merchant_id: str, order_id: str, claim_number: int) -> UUID:
+    """The id of the buyer's n-th claim on an order: two claims racing to be its n-th share it, so the
+    event store's (id, version) uniqueness lets only one of them be recorded (SQLite and PostgreSQL).
+
+    The buyer and merchant are part of the key, so a stranger naming someone else's order id can
+    neither block that order's claims nor learn whether it has one.
     """
-    return uuid5(CLAIM_ID_NAMESPACE, f"{order_id}#{claim_number}")
+    return uuid5(CLAIM_ID_NAMESPACE, f"{buyer_id}/{merchant_id}/{order_id}#{claim_number}")
 
 
 class Claim(Aggregate):
@@ -75,8 +78,8 @@ class Claim(Aggregate):
     """Why the case needs the mediators' attention first (the rule that flagged it), while under mediation."""
 
     @staticmethod
-    def create_id(order_id: str, claim_number: int = 0) -> UUID:
-        return claim_id_for(order_id, claim_number) if claim_number > 0 else uuid4()
+    def create_id(buyer: Actor, merchant_id: str, order_id: str, claim_number: int = 0) -> UUID:
+        return claim_id_for(buyer.id, merchant_id, order_id, claim_number) if claim_number > 0 else uuid4()
 
     # ----------------------------------------------------------------------------------------------
     # opening
