@@ -7,15 +7,13 @@ workers: each batch commits once), then fires what has passed. Several may run a
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
-import threading
-from types import FrameType
 from typing import Any
 
 from disputes.bootstrap import bootstrap
 from disputes.migrations import require_migrated
 from disputes.settings import Settings
+from disputes.signals import stop_on_signals
 from projections.deadline_engine import DeadlineEngine, TickResult
 from projections.readside import build_runner
 from projections.store import ViewStore
@@ -42,22 +40,20 @@ def run_deadlines(args: argparse.Namespace) -> int:
     require_migrated(settings.database)
     container = bootstrap(settings)
     runner = build_runner(container, ["deadlines"])
-    engine = DeadlineEngine(container.app, ViewStore(settings.database), before_tick=runner.run_until_caught_up)
+    engine = DeadlineEngine(
+        container.app, ViewStore(settings.database), before_tick=runner.run_until_caught_up
+    )
     try:
         if args.once:
             result = engine.tick()
             _report(result)
             print(f"fired {len(result.fired)}, skipped {result.skipped}", file=sys.stderr)
             return 0
-        stop = threading.Event()
-
-        def request_stop(signum: int, frame: FrameType | None) -> None:
-            stop.set()
-
-        previous = {s: signal.signal(s, request_stop) for s in (signal.SIGINT, signal.SIGTERM)}
-        try:
-            print(f"watching deadlines under policy {container.app.policy.version} (Ctrl-C to stop)",
-                  file=sys.stderr)
+        with stop_on_signals() as stop:
+            print(
+                f"watching deadlines under policy {container.app.policy.version} (Ctrl-C to stop)",
+                file=sys.stderr,
+            )
             while not stop.is_set():
                 try:
                     _report(engine.tick())
@@ -66,9 +62,6 @@ def run_deadlines(args: argparse.Namespace) -> int:
                     engine.close()
                     runner.close()
                 stop.wait(settings.deadline_poll_seconds)
-        finally:
-            for signum, handler in previous.items():
-                signal.signal(signum, handler)
         print("stopped", file=sys.stderr)
         return 0
     finally:

@@ -7,19 +7,17 @@ and failures are raised for the caller to print as one line (``disputes: error: 
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from types import FrameType
 from typing import Any
 
 from disputes.bootstrap import Container, bootstrap
 from disputes.migrations import require_migrated
 from disputes.progress import ProgressBar
 from disputes.settings import Settings
+from disputes.signals import stop_on_signals
 from projections import catalog
 from projections.readside import build_runner
 from projections.runner import reset
@@ -72,19 +70,10 @@ def run_project(args: argparse.Namespace) -> int:
                 count = runner.run_until_caught_up()
                 print(f"caught up: {count} events read", file=sys.stderr)
                 return 0
-            stop = threading.Event()
-
-            def request_stop(signum: int, frame: FrameType | None) -> None:
-                stop.set()
-
-            previous = {s: signal.signal(s, request_stop) for s in (signal.SIGINT, signal.SIGTERM)}
-            try:
+            with stop_on_signals() as stop:
                 projected = ", ".join(p.name for p in runner.projections)
                 print(f"projecting {projected} (Ctrl-C to stop)", file=sys.stderr)
                 runner.run_forever(stop)
-            finally:
-                for signum, handler in previous.items():
-                    signal.signal(signum, handler)
             print("stopped", file=sys.stderr)
             return 0
         finally:

@@ -18,6 +18,7 @@ from typing import Any
 from disputes.application import DisputesApplication
 from disputes.bootstrap import Container
 from disputes.domain import errors
+from projections.background import BackgroundLoop
 from projections.deadlines import DueDeadline, due_deadlines
 from projections.store import ViewConnection, ViewStore
 
@@ -93,7 +94,9 @@ class DeadlineEngine:
                 result.skipped += 1
                 continue
             fired = Fired(deadline.claim_id, deadline.name, rule.name, rule.outcome.value, command.position)
-            log.info("claim %s missed %s: rule %s (%s)", fired.claim_id, fired.deadline, fired.rule, fired.outcome)
+            log.info(
+                "claim %s missed %s: rule %s (%s)", fired.claim_id, fired.deadline, fired.rule, fired.outcome
+            )
             result.fired.append(fired)
         return result
 
@@ -116,25 +119,20 @@ class InProcessDeadlines:
     def __init__(self, container: Container) -> None:
         settings = container.settings
         self.engine = DeadlineEngine(container.app, ViewStore(settings.database))
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._loop: BackgroundLoop | None = None
         if settings.deadlines_in_process:
-            self._thread = threading.Thread(
-                target=self.engine.run_forever,
-                args=(self._stop, settings.deadline_poll_seconds),
-                name="disputes-deadlines",
-                daemon=True,
+            poll = settings.deadline_poll_seconds
+            self._loop = BackgroundLoop(
+                lambda stop: self.engine.run_forever(stop, poll), "disputes-deadlines"
             )
-            self._thread.start()
 
     @property
     def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
+        return self._loop is not None and self._loop.running
 
     def stop(self, timeout: float = 10.0) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
+        if self._loop is not None:
+            self._loop.stop(timeout)
         self.engine.close()
 
 

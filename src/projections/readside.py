@@ -5,13 +5,13 @@ running inside the API process, positions, lag and read-your-writes waits.
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from disputes.bootstrap import Container
 from projections import catalog
+from projections.background import BackgroundLoop
 from projections.runner import (
     CATCHUP_BATCH_SIZE,
     ProjectionRunner,
@@ -116,25 +116,18 @@ class InProcessProjections:
     def __init__(self, container: Container, *, run: bool | None = None) -> None:
         self.read_side = ReadSide(container, pooled=True)
         self.runner: ProjectionRunner | None = None
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._loop: BackgroundLoop | None = None
         if run if run is not None else self.read_side.settings.projections_in_process:
             self.runner = build_runner(container, settings=self.read_side.settings)
-            self._thread = threading.Thread(
-                target=self.runner.run_forever, args=(self._stop,), name="disputes-projections", daemon=True
-            )
-            self._thread.start()
+            self._loop = BackgroundLoop(self.runner.run_forever, "disputes-projections")
 
     @property
     def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
+        return self._loop is not None and self._loop.running
 
     def stop(self, timeout: float = 10.0) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            if self._thread.is_alive():  # pragma: no cover - a batch stuck on the database
-                log.warning("the projection runner did not stop within %.0fs", timeout)
+        if self._loop is not None:
+            self._loop.stop(timeout)
         if self.runner is not None:
             self.runner.close()
         self.read_side.close()
