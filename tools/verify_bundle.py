@@ -75,6 +75,14 @@ def no_float(text: str) -> Any:
     raise ValueError("floats are not allowed")
 
 
+def digest_of(record: Any) -> str | None:
+    """sha256 of the canonical record; None when it has no UTF-8 form (a lone surrogate)."""
+    try:
+        return hashlib.sha256(canonical(record)).hexdigest()
+    except UnicodeEncodeError:
+        return None
+
+
 def canonical(value: Any) -> bytes:
     return json.dumps(
         value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
@@ -335,7 +343,7 @@ def check_events(report: Report, archive: zipfile.ZipFile, manifest: dict[str, A
             where = f"{where} (position {position})"
             body = {k: v for k, v in rec.items() if k != "hash"}
             require(
-                hashlib.sha256(canonical(body)).hexdigest() == rec["hash"],
+                digest_of(body) == rec["hash"],
                 "hash-mismatch",
                 where,
                 "the record does not hash to its hash",

@@ -278,3 +278,18 @@ def test_a_record_with_a_float_is_refused(bundles: Bundles, tmp_path: Path, mode
     assert verify_both(tampered, bundles.public_key) == (
         "bad-record: events.jsonl line 2: not a JSON record on one line"
     )
+
+
+def test_a_record_with_a_lone_surrogate_is_a_named_fault_not_a_crash(
+    bundles: Bundles, tmp_path: Path, mode: str
+) -> None:
+    members = read(bundles.first)
+    new = lines(members)
+    record = json.loads(new[2])
+    record["data"]["body"] = "\ud800"
+    new[2] = json.dumps(record, sort_keys=True, separators=(",", ":")).encode("ascii") + b"\n"
+    tampered = write(tmp_path / "surrogate.zip", with_lines(members, new))
+
+    fault = verify_both(tampered, bundles.public_key)
+
+    assert fault is not None and fault.startswith("hash-mismatch: events.jsonl line 3"), fault

@@ -217,7 +217,10 @@ def _check_lines(blob: bytes, first_line: int, claim: str | None) -> ChunkResult
                 result.fault = rec
                 return result
             record_hash = rec.pop("hash")
-            digest = sha256(canonical_parsed(rec)).hexdigest()
+            try:
+                digest = sha256(canonical_parsed(rec)).hexdigest()
+            except UnicodeEncodeError:  # a lone surrogate has no UTF-8 form, so no record hashes to it
+                digest = ""
         position: int = rec["position"]
         if digest != record_hash:
             result.fault = LineFault(
