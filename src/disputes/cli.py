@@ -89,6 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
     register_projections(commands)
     register_audit(commands)
     register_deadlines(commands)
+    importlib.import_module("disputes.cli_policy").register(commands)
     return parser
 
 
