@@ -20,6 +20,7 @@ from disputes import __version__
 from disputes.bootstrap import create_event_tables
 from disputes.cli_audit import register as register_audit
 from disputes.cli_deadlines import register as register_deadlines
+from disputes.cli_policy import register as register_policy
 from disputes.cli_projections import register as register_projections
 from disputes.database import DatabaseUrl, DatabaseUrlError, check_reachable, redact
 from disputes.domain.errors import DisputesError
@@ -89,7 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
     register_projections(commands)
     register_audit(commands)
     register_deadlines(commands)
-    importlib.import_module("disputes.cli_policy").register(commands)
+    register_policy(commands)
     return parser
 
 

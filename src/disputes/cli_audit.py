@@ -48,9 +48,11 @@ def register(subparsers: Any) -> None:
     export = subparsers.add_parser(
         "export", help="write the signed audit-trail bundle of a period or a claim"
     )
-    export.add_argument("--from", dest="start", type=_time, metavar="TIME", help="RFC 3339, with a zone")
     export.add_argument(
-        "--to", dest="end", type=_time, metavar="TIME", help="RFC 3339, with a zone (excluded)"
+        "--from", dest="start", type=rfc3339_argument, metavar="TIME", help="RFC 3339, with a zone"
+    )
+    export.add_argument(
+        "--to", dest="end", type=rfc3339_argument, metavar="TIME", help="RFC 3339, with a zone (excluded)"
     )
     export.add_argument("--claim", dest="claim_id", metavar="ID", help="export this claim's whole history")
     export.add_argument("--out", required=True, type=Path, metavar="FILE.zip")
@@ -236,7 +238,7 @@ def _show(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def _time(text: str) -> datetime:
+def rfc3339_argument(text: str) -> datetime:
     try:
         moment = datetime.fromisoformat(text.strip())
     except ValueError:

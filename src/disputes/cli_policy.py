@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from disputes.bootstrap import build_application
-from disputes.cli_audit import _time
+from disputes.cli_audit import rfc3339_argument
 from disputes.domain.errors import DisputesError
 from disputes.migrations import require_migrated
 from disputes.policy_file import load_policy
@@ -56,7 +56,7 @@ def run_simulate(args: argparse.Namespace) -> int:
 def _when(text: str, option: str) -> datetime:
     """A time given on the command line; refused in one line, not with the usage text."""
     try:
-        return _time(text)
+        return rfc3339_argument(text)
     except argparse.ArgumentTypeError as exc:
         raise DisputesError(f"{option}: {exc}") from None
 
