@@ -32,6 +32,10 @@ class Settings(BaseSettings):
     postgres_pool_size: int = Field(default=5, ge=1)
     idempotency_ttl_hours: float = Field(default=24, gt=0, description="keyed POSTs' answers kept this long")
     signing_key_file: Path | None = None
+    debug: bool = Field(default=False, description="development aid; refused when env is production")
+    cors_origins: str = Field(
+        default="", description="comma-separated origins allowed cross-origin requests; empty: CORS off"
+    )
 
     policy_file: Path | None = Field(
         default=None, description="the policy (TOML); default: the built-in policy_default.toml"
@@ -111,6 +115,10 @@ class Settings(BaseSettings):
     def _database_url_parses(cls, value: str) -> str:
         DatabaseUrl.parse(value)
         return value
+
+    @property
+    def cors_origin_list(self) -> list[str]:
+        return [origin.strip() for origin in self.cors_origins.split(",") if origin.strip()]
 
     @property
     def database(self) -> DatabaseUrl:

@@ -6,13 +6,17 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 
 from disputes import __version__
-from disputes.api import problems
+from disputes.api import openapi, problems
 from disputes.api.idempotency import IdempotencyMiddleware
+from disputes.api.input_guard import InputGuardMiddleware
 from disputes.api.metrics import count_requests
 from disputes.api.routes import audit, claims, health, reads
+from disputes.api.security import SecurityHeadersMiddleware, check_production
 from disputes.bootstrap import Container, bootstrap
+from disputes.settings import Settings
 from projections import deadline_engine
 from projections.readside import start_in_process
 
@@ -24,7 +28,9 @@ money is refunded. Every change is an event; errors are RFC 9457 problem+json. A
 def create_app(container: Container | None = None) -> FastAPI:
     """The API. Without a container, one is bootstrapped from the environment's settings."""
     owned = container is None
-    container = container or bootstrap()
+    settings = Settings() if container is None else container.settings
+    check_production(settings)  # DISPUTES_ENV=production with unsafe settings: no start, nothing opened
+    container = container or bootstrap(settings)
 
     @asynccontextmanager
     async def lifespan(api: FastAPI) -> AsyncIterator[None]:
@@ -46,13 +52,28 @@ def create_app(container: Container | None = None) -> FastAPI:
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
+        debug=settings.debug,
     )
     api.state.container = container
     problems.install(api)
     api.add_middleware(IdempotencyMiddleware)
-    api.middleware("http")(count_requests)  # added last, so it is outermost: it counts replays too
+    # Outside idempotency: a key's fingerprint is taken over the checked, NFC-normalised body.
+    api.add_middleware(InputGuardMiddleware)
+    api.middleware("http")(count_requests)  # counts replays and refused inputs too
+    origins = settings.cors_origin_list
+    if origins:  # CORS is off unless DISPUTES_CORS_ORIGINS names origins
+        api.add_middleware(
+            CORSMiddleware,
+            allow_origins=origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "If-Match"],
+            expose_headers=["ETag", "Location", "X-Disputes-Position", "Idempotent-Replayed"],
+        )
+    # Outermost: every answer, even a CORS preflight or a refused body, carries the headers.
+    api.add_middleware(SecurityHeadersMiddleware, hsts=settings.env == "production")
     api.include_router(claims.router)
     api.include_router(reads.router)
     api.include_router(audit.router)
     api.include_router(health.router)
+    openapi.install(api)
     return api

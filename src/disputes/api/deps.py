@@ -10,6 +10,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from fastapi.security.utils import get_authorization_scheme_param
 
 from disputes.api.problems import ApiProblem
+from disputes.api.security import log_failed_authentication
 from disputes.application import DisputesApplication
 from disputes.bootstrap import Container
 from disputes.domain.parties import Actor, Role
@@ -44,11 +45,23 @@ def authenticate(request: Request) -> Actor | None:
     return actor
 
 
+def _log_failure(request: Request, reason: str) -> None:
+    scheme, _ = get_authorization_scheme_param(request.headers.get("Authorization"))
+    log_failed_authentication(
+        reason,
+        method=request.method,
+        path=request.url.path,
+        client=request.client.host if request.client else None,
+        scheme=scheme[:20] if scheme.isascii() and scheme.isalpha() else None,
+    )
+
+
 def get_actor(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Actor:
     if credentials is None:
+        _log_failure(request, "missing" if "Authorization" not in request.headers else "malformed")
         raise ApiProblem(
             401,
             "unauthorized",
@@ -58,6 +71,7 @@ def get_actor(
         )
     actor = authenticate(request)
     if actor is None:
+        _log_failure(request, "invalid-token")
         raise ApiProblem(
             401, "invalid-token", "Invalid token", "the token is unknown, revoked or expired", _UNAUTHORIZED
         )
