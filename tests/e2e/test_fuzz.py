@@ -25,6 +25,8 @@ from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 from schemathesis.checks import (
     content_type_conformance,
+    negative_data_rejection,
+    response_headers_conformance,
     response_schema_conformance,
     status_code_conformance,
 )
@@ -33,8 +35,14 @@ from disputes.bootstrap import Container
 from disputes.settings import Settings
 from support import ManualClock, migrated_container
 
-MAX_EXAMPLES = 12
-CHECKS = [status_code_conformance, content_type_conformance, response_schema_conformance]
+MAX_EXAMPLES = 30
+CHECKS = [
+    status_code_conformance,
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+    negative_data_rejection,
+]
 SENDERS = ("b1", "m1", "med1", "aud1", "reg1", "adm1", None)
 # The one 5xx the API means: a read whose min_position the views have not reached (documented).
 EXPECTED_5XX = {(503, "/problems/views-behind")}

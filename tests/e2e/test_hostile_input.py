@@ -99,3 +99,19 @@ def test_failed_authentications_are_logged_as_json_without_the_token(
     assert [r["reason"] for r in records] == ["invalid-token", "missing"]
     assert records[0]["event"] == "authentication_failed" and records[0]["path"] == "/claims"
     assert all(secret not in r.getMessage() for r in caplog.records)
+
+
+def test_the_openapi_document_is_precise_about_errors_and_text(api: Api) -> None:
+    """The fuzzer's first finding: error answers were documented as application/json."""
+    document = api.get(None, "/openapi.json").json()
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            responses = operation["responses"]
+            assert "422" in responses and "500" in responses, (method, path)
+            if method == "post":
+                assert "413" in responses, path
+            for status, response in responses.items():
+                if status[0] in "45":
+                    assert list(response["content"]) == ["application/problem+json"], (method, path, status)
+    message = document["components"]["schemas"]["MessageCreate"]["properties"]["body"]
+    assert message["maxLength"] == 4000 and "\\x00-\\x08" in message["pattern"]

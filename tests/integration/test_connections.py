@@ -19,10 +19,11 @@ NOW = datetime(2026, 11, 25, 9, 30, tzinfo=UTC)
 
 
 def connections_to(url: str) -> int:
-    """How many sessions other than this one are connected to the database."""
+    """How many client sessions other than this one are connected to the database."""
     with psycopg.connect(url) as conn:
         row = conn.execute(
-            "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database()"
+            " AND pid <> pg_backend_pid() AND backend_type = 'client backend'"  # not autovacuum workers
         ).fetchone()
     assert row is not None
     return int(row[0])

@@ -60,8 +60,11 @@ def _rfc3339_text(value: Any) -> Any:
 Time = Annotated[AwareDatetime, BeforeValidator(_rfc3339_text)]
 PrincipalId = Annotated[str, StringConstraints(pattern=PRINCIPAL_ID_PATTERN)]
 Reference = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r"^[^\x00-\x1f\x7f]+$")]
-ShortText = Annotated[str, StringConstraints(min_length=1, max_length=500)]
-LongText = Annotated[str, StringConstraints(min_length=1, max_length=4000)]
+# Tab, line feed and carriage return are text; other control characters are refused (input_guard
+# refuses them first, in any string; the pattern says so in the OpenAPI document).
+TEXT_PATTERN = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$"
+ShortText = Annotated[str, StringConstraints(min_length=1, max_length=500, pattern=TEXT_PATTERN)]
+LongText = Annotated[str, StringConstraints(min_length=1, max_length=4000, pattern=TEXT_PATTERN)]
 Sha256 = Annotated[str, StringConstraints(pattern=r"^[0-9a-fA-F]{64}$")]
 Uri = Annotated[str, StringConstraints(max_length=2048, pattern=r"^https?://[^\s]+$")]
 
@@ -85,7 +88,7 @@ class ClaimCreate(Request):
 class MerchantResponseCreate(Request):
     decision: MerchantDecision
     amount: Amount | None = Field(default=None, description="the offered amount; only with 'offer'")
-    message: Annotated[str, StringConstraints(max_length=4000)] = ""
+    message: Annotated[str, StringConstraints(max_length=4000, pattern=TEXT_PATTERN)] = ""
 
 
 class OfferAnswerCreate(Request):
