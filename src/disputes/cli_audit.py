@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from disputes.audit import AuditError, IntegrityFault
+from disputes.event_data import parse_rfc3339
 from disputes.progress import ProgressBar
 
 PROG = "disputes"
@@ -240,12 +241,11 @@ def _show(value: Any) -> str:
 
 def rfc3339_argument(text: str) -> datetime:
     try:
-        moment = datetime.fromisoformat(text.strip())
+        return parse_rfc3339(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"not an RFC 3339 time: {text!r}") from None
-    if moment.utcoffset() is None:
-        raise argparse.ArgumentTypeError(f"{text!r} needs a time zone, e.g. {text}Z")
-    return moment
+        raise argparse.ArgumentTypeError(
+            f"not an RFC 3339 time with a zone (e.g. {text}Z): {text!r}"
+        ) from None
 
 
 def _position(text: str) -> int:

@@ -30,6 +30,17 @@ def rfc3339(value: datetime) -> str:
     return text.replace("+00:00", "Z")
 
 
+def parse_rfc3339(text: str) -> datetime:
+    """An RFC 3339 time with a zone (``Z`` or an offset), as UTC; ValueError otherwise."""
+    text = text.strip()
+    if text[-1:] in ("Z", "z"):
+        text = text[:-1] + "+00:00"
+    moment = datetime.fromisoformat(text)
+    if moment.utcoffset() is None:
+        raise ValueError(f"{text!r} needs a time zone")
+    return moment.astimezone(UTC)
+
+
 def plain(value: Any) -> Any:
     """A JSON-ready copy: Money -> {amount, currency}, Decimal -> str, datetime -> RFC 3339."""
     if isinstance(value, Money):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response, status
@@ -38,6 +38,7 @@ from disputes.api.schemas import (
 from disputes.application import CommandResult, DisputesApplication
 from disputes.domain.claim import Claim
 from disputes.domain.parties import Actor, Role
+from disputes.event_data import parse_rfc3339
 
 POSITION_HEADER = "X-Disputes-Position"
 
@@ -125,7 +126,9 @@ def get_history(
     claim_id: str,
     app: App,
     actor: CurrentActor,
-    diff: Annotated[bool, Query(description="add to each event the fields it changed (before, after)")] = False,
+    diff: Annotated[
+        bool, Query(description="add to each event the fields it changed (before, after)")
+    ] = False,
 ) -> list[HistoryChangesEntry] | list[HistoryEntry]:
     """Every event of the claim in order, with who did it and when."""
     records = app.history(actor, claim_id)
@@ -271,11 +274,8 @@ for _command in COMMANDS:
 def parse_time(value: str, name: str) -> datetime:
     """An RFC 3339 time with a zone, or a 422 problem naming the parameter."""
     try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
+        return parse_rfc3339(value)
     except ValueError:
-        parsed = None
-    if parsed is None or parsed.tzinfo is None:
         raise ApiProblem(
             422, "validation-error", "Invalid request", f"{name} must be an RFC 3339 time with a zone"
-        )
-    return parsed.astimezone(UTC)
+        ) from None
