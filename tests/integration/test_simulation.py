@@ -14,7 +14,7 @@ from disputes.application import DisputesApplication
 from disputes.bootstrap import Container
 from disputes.domain.parties import Actor, Role
 from disputes.domain.policy import Policy, Windows
-from disputes.domain.vocabulary import MerchantDecision
+from disputes.domain.vocabulary import MerchantDecision, Outcome, ReturnCondition
 from disputes.settings import Settings
 from disputes.simulation import SimulationReport, simulate
 from support import ManualClock, migrated_container
@@ -22,6 +22,7 @@ from support import ManualClock, migrated_container
 T0 = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
 BUYER = Actor(Role.BUYER, "b1")
 MERCHANT = Actor(Role.MERCHANT, "m1")
+MEDIATOR = Actor(Role.MEDIATOR, "med1")
 
 
 def policy(**windows: timedelta) -> Policy:
@@ -158,3 +159,94 @@ def test_only_claims_opened_in_the_period_are_replayed(container: Container, clo
     [change] = report.changes  # judged at the period's end: 12 h after its opening
     assert change.claim_id == inside
     assert report.horizon == T0 + timedelta(hours=36)
+
+
+def test_a_return_shipped_on_day_five_would_have_closed_the_claim_under_a_three_day_window(
+    container: Container, clock: ManualClock
+) -> None:
+    app = container.app
+    slow = open_claim(app, clock, "slow", kind="return_and_refund")
+    prompt = open_claim(app, clock, "prompt", kind="return_and_refund")
+    clock.advance(hours=1)
+    for claim_id in (slow, prompt):  # both awaiting the return from here, 80.00 agreed
+        app.respond(
+            MERCHANT, claim_id, decision=MerchantDecision.ACCEPT, amount=None, message="Send it back."
+        )
+    clock.advance(days=2)
+    app.ship_return(BUYER, prompt, carrier="DHL", tracking_number="T-2")
+    clock.advance(days=3)
+    app.ship_return(BUYER, slow, carrier="DHL", tracking_number="T-5")
+    before = app.recorder.max_notification_id()
+
+    report = run(container, policy(return_shipment=timedelta(days=3)), to=T0 + timedelta(days=7))
+
+    assert report.claims_replayed == 2
+    [change] = report.changes
+    assert (change.claim_id, change.rule, change.deadline) == (
+        slow,
+        "no-return-shipped-closes",
+        "return_shipment",
+    )
+    assert (change.recorded_status, change.simulated_status) == ("return_in_transit", "closed")
+    # Recorded: 80.00 still due to the buyer; closed by default: nothing is.
+    assert (change.recorded_money, change.simulated_money) == (Decimal("80.00"), Decimal("0.00"))
+    assert [f.due_at for f in change.firings] == [T0 + timedelta(hours=1, days=3)]
+    assert app.recorder.max_notification_id() == before
+
+
+def test_a_refund_five_days_after_the_return_arrived_would_have_gone_to_mediation_under_three_days(
+    container: Container, clock: ManualClock
+) -> None:
+    app = container.app
+    late = open_claim(app, clock, "late-refund", kind="return_and_refund")
+    clock.advance(hours=1)
+    app.respond(MERCHANT, late, decision=MerchantDecision.ACCEPT, amount=None, message="Send it back.")
+    clock.advance(days=1)
+    app.ship_return(BUYER, late, carrier="DHL", tracking_number="T-1")
+    clock.advance(days=1)
+    app.receive_return(MERCHANT, late, condition=ReturnCondition.AS_SENT)  # refund due from here
+    received = clock()
+    clock.advance(days=5)
+    app.refund(MERCHANT, late, amount="80.00", payment_reference="p-late")
+
+    unchanged = run(container, Policy(), to=T0 + timedelta(days=9))
+    assert unchanged.changes == ()
+
+    report = run(container, policy(merchant_refund=timedelta(days=3)), to=T0 + timedelta(days=9))
+
+    [change] = report.changes
+    assert (change.rule, change.deadline) == ("merchant-refund-late-mediates", "merchant_refund")
+    assert (change.recorded_status, change.simulated_status) == ("refunded", "under_mediation")
+    # The money still due is the same 80.00: the platform steps in instead of the merchant paying late.
+    assert change.money_change == Decimal("0.00")
+    assert [(f.outcome, f.due_at) for f in change.firings] == [
+        ("mediate_with_flag", received + timedelta(days=3))
+    ]
+
+
+def test_a_case_undecided_for_three_days_would_be_flagged_under_a_two_day_mediator_window(
+    container: Container, clock: ManualClock
+) -> None:
+    app = container.app
+    waiting = open_claim(app, clock, "waiting")
+    decided = open_claim(app, clock, "decided")
+    clock.advance(hours=1)
+    for claim_id in (waiting, decided):
+        app.respond(MERCHANT, claim_id, decision=MerchantDecision.REJECT, amount=None, message="No.")
+        app.request_mediation(BUYER, claim_id, reason="Please look at the photos.")
+    under_mediation = clock()
+    clock.advance(days=1)
+    app.assign_mediator(MEDIATOR, decided, mediator_id=None)
+    app.decide_claim(MEDIATOR, decided, outcome=Outcome.PARTIAL_REFUND, amount="40.00", rationale="Half.")
+    clock.advance(days=2)
+
+    report = run(container, policy(mediator_decision=timedelta(days=2)), to=T0 + timedelta(days=3, hours=1))
+
+    [change] = report.changes  # the decided case was decided inside the shorter window
+    assert (change.claim_id, change.rule) == (waiting, "mediator-late-flagged")
+    # The flag only puts the case first in the queue: status and money stay as recorded.
+    assert (change.recorded_status, change.simulated_status) == ("under_mediation", "under_mediation")
+    assert change.money_change == Decimal("0.00")
+    assert [(f.outcome, f.due_at) for f in change.firings] == [
+        ("flag_for_mediator", under_mediation + timedelta(days=2))
+    ]
