@@ -17,7 +17,7 @@ from disputes.domain.policy import (
     Policy,
     ScorecardThresholds,
     Windows,
-    _zone,
+    time_zone,
 )
 
 DEFAULT_POLICY = "policy_default.toml"
@@ -69,7 +69,7 @@ def parse_policy(text: str, source: str = "the policy") -> Policy:
 
 def duration(text: Any, what: str) -> timedelta:
     if not isinstance(text, str) or not (match := _DURATION.fullmatch(text)):
-        raise PolicyFileError(f"{what} must be a duration like \"48h\", \"7d\" or \"5s\", not {text!r}")
+        raise PolicyFileError(f'{what} must be a duration like "48h", "7d" or "5s", not {text!r}')
     value = timedelta(**{_UNITS[match[2]]: float(match[1])})
     if value <= timedelta(0):
         raise PolicyFileError(f"{what} must be longer than zero")
@@ -97,7 +97,7 @@ def _policy(data: dict[str, Any]) -> Policy:
     zone = data.get("timezone", "UTC")
     if not isinstance(zone, str):
         raise PolicyFileError("`timezone` must be a string")
-    _zone(zone)
+    time_zone(zone)
     windows = _table(data, "windows")
     _unknown(windows, WINDOW_NAMES, "[windows]")
     defaults = Windows()
@@ -124,7 +124,9 @@ def _policy(data: dict[str, Any]) -> Policy:
     return Policy(
         windows=Windows(
             **{
-                name: duration(windows[name], f"[windows] {name}") if name in windows else getattr(defaults, name)
+                name: duration(windows[name], f"[windows] {name}")
+                if name in windows
+                else getattr(defaults, name)
                 for name in WINDOW_NAMES
             },
             no_reason_return_days=days,

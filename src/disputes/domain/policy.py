@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
 from enum import StrEnum
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -27,6 +27,11 @@ class Windows:
     timezone: str = "UTC"
     version: str = "2026-11"
 
+    @property
+    def zone(self) -> tzinfo:
+        """The policy's calendar: where a "day" starts for windows counted in days, and for report dates."""
+        return time_zone(self.timezone)
+
     @classmethod
     def from_units(
         cls,
@@ -42,7 +47,7 @@ class Windows:
         version: str,
         mediator_decision_days: float = 5,
     ) -> Windows:
-        _zone(timezone)  # refuse an unknown zone at start-up, not at the first claim
+        time_zone(timezone)  # refuse an unknown zone at start-up, not at the first claim
         return cls(
             merchant_response=timedelta(hours=merchant_response_hours),
             offer_answer=timedelta(hours=offer_answer_hours),
@@ -63,7 +68,8 @@ class Deadline:
     due_at: datetime
 
 
-def _zone(name: str) -> ZoneInfo | timezone:
+def time_zone(name: str) -> ZoneInfo | timezone:
+    """The named IANA zone (``UTC`` without the tz database); an unknown name is an ``InvalidValue``."""
     if name.upper() == "UTC":
         return UTC
     try:
@@ -78,7 +84,7 @@ def no_reason_return_deadline(delivered_at: datetime, windows: Windows) -> datet
     The days are counted from the day after delivery, in the policy's time zone: delivered on day D,
     the window covers days D+1 .. D+N and closes at the first instant of day D+N+1.
     """
-    zone = _zone(windows.timezone)
+    zone = windows.zone
     delivered_day: date = delivered_at.astimezone(zone).date()
     closing_day = delivered_day + timedelta(days=windows.no_reason_return_days + 1)
     return datetime.combine(closing_day, time.min, tzinfo=zone).astimezone(UTC)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -106,8 +106,9 @@ def _invalid(detail: str) -> ApiProblem:
     return ApiProblem(422, "validation-error", "Invalid request", detail)
 
 
-def _moment(value: str, name: str, *, end_of_day: bool = False) -> datetime:
-    """A date (``2026-11-20``: its start, or with ``end_of_day`` the start of the next) or an RFC 3339 time."""
+def _moment(value: str, name: str, zone: tzinfo, *, end_of_day: bool = False) -> datetime:
+    """A date (``2026-11-20``: its start in ``zone``, the policy's calendar, or with ``end_of_day`` the
+    start of the next) or an RFC 3339 time."""
     if len(value) == 10:
         try:
             day = date.fromisoformat(value)
@@ -115,7 +116,7 @@ def _moment(value: str, name: str, *, end_of_day: bool = False) -> datetime:
             raise _invalid(f"{name} must be a date (YYYY-MM-DD) or an RFC 3339 time") from None
         if end_of_day:
             day += timedelta(days=1)
-        return datetime.combine(day, time.min, tzinfo=UTC)
+        return datetime.combine(day, time.min, tzinfo=zone).astimezone(UTC)
     return parse_time(value, name)
 
 
@@ -192,7 +193,9 @@ def work_queue(
             pattern=r"^(-|[A-Za-z0-9][A-Za-z0-9._:@-]{0,63})$", description="a mediator id; - for unassigned"
         ),
     ] = None,
-    due_before: Annotated[str | None, Query(description="RFC 3339: next deadline before this time")] = None,
+    due_before: Annotated[
+        str | None, Query(max_length=64, description="RFC 3339: next deadline before this time")
+    ] = None,
     limit: Limit = 50,
     cursor: Cursor = None,
     min_position: MinPosition = None,
@@ -226,14 +229,19 @@ def scorecard(
     container: Annotated[Container, Depends(get_container)],
     actor: Annotated[Actor, Depends(require_role(*SCORECARD_ROLES))],
     as_of: Annotated[
-        str | None, Query(description="a date (the record at the end of that UTC day) or an RFC 3339 time")
+        str | None,
+        Query(
+            max_length=64,
+            description="a date (the record at the end of that day in the policy's time zone) or an RFC 3339 time",
+        ),
     ] = None,
     min_position: MinPosition = None,
 ) -> Scorecard:
     """The merchant's dispute record: counts, rates, score and tier, and the claims behind each figure."""
     if actor.role is Role.MERCHANT and actor.id != merchant_id:
         raise ApiProblem(404, "not-found", "Not found", f"no scorecard of merchant {merchant_id} for you")
-    before = None if as_of is None else _moment(as_of, "as_of", end_of_day=True)
+    zone = container.app.windows.zone
+    before = None if as_of is None else _moment(as_of, "as_of", zone, end_of_day=True)
     settings = reads.settings
     with _view(reads, response, ["scorecard"], min_position) as conn:
         card = merchant_scorecard(
@@ -254,13 +262,20 @@ reports_router = APIRouter(prefix="/reports", tags=["reads"])
 def audit(
     reads: Reads,
     response: Response,
+    container: Annotated[Container, Depends(get_container)],
     actor: Annotated[Actor, Depends(require_role(Role.AUDITOR, Role.REGULATOR))],
-    from_: Annotated[str, Query(alias="from", description="a date (from its start) or an RFC 3339 time")],
-    to: Annotated[str, Query(description="a date (to its end, inclusive) or an RFC 3339 time (exclusive)")],
+    from_: Annotated[
+        str, Query(alias="from", max_length=64, description="a date (from its start) or an RFC 3339 time")
+    ],
+    to: Annotated[
+        str,
+        Query(max_length=64, description="a date (to its end, inclusive) or an RFC 3339 time (exclusive)"),
+    ],
     min_position: MinPosition = None,
 ) -> AuditReport:
     """Claims opened and closed, outcomes by kind and reason, refunds, deadline compliance in a period."""
-    start, end = _moment(from_, "from"), _moment(to, "to", end_of_day=True)
+    zone = container.app.windows.zone
+    start, end = _moment(from_, "from", zone), _moment(to, "to", zone, end_of_day=True)
     if end <= start:
         raise _invalid("to must be after from")
     with _view(reads, response, ["audit"], min_position) as conn:
