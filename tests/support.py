@@ -34,9 +34,9 @@ class ManualClock:
 @contextmanager
 def migrated_container(settings: Settings, clock: ManualClock) -> Iterator[Container]:
     """The composition root on a migrated database, closed afterwards."""
+    apply_migrations(settings.database)
     built = bootstrap(settings, clock=clock)
     try:
-        apply_migrations(settings.database)
         yield built
     finally:
         built.close()
