@@ -33,7 +33,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import NoReturn
@@ -324,3 +324,41 @@ def sqlite_url(tmp_path: Path) -> str:
 def database_url(request: pytest.FixtureRequest) -> str:
     """The test's own empty database, once on SQLite and once on PostgreSQL."""
     return str(request.getfixturevalue(f"{request.param}_url"))
+
+
+APPLICATION_ROLE = "disputes_app"
+"""The group role migration 0030 creates; shared by every database of the cluster, so never dropped."""
+
+
+@pytest.fixture
+def app_role_login(postgres_url: str) -> Iterator[Callable[[], str]]:
+    """Makes, when called, a LOGIN user of this test's own IN ROLE disputes_app; returns its URL.
+
+    Call it after migrating ``postgres_url`` (the migration creates the group role), as an operator
+    would. The user is dropped at the end; the group role stays for other databases and runs.
+    """
+    owner = PostgresServer.from_url(postgres_url)
+    user = f"disputes_test_login_{os.getpid()}_{secrets.token_hex(4)}"
+    password = secrets.token_urlsafe(16)
+    created = False
+
+    def login_url() -> str:
+        nonlocal created
+        if not created:
+            statement = sql.SQL("CREATE ROLE {} LOGIN PASSWORD {} IN ROLE {}").format(
+                sql.Identifier(user), sql.Literal(password), sql.Identifier(APPLICATION_ROLE)
+            )
+            with owner.connect() as conn:
+                conn.execute(statement)
+            created = True
+        return replace(owner, user=user, password=password).url
+
+    try:
+        yield login_url
+    finally:
+        if created:
+            with owner.connect() as conn:
+                conn.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = %s", (user,)
+                )
+                conn.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(user)))
