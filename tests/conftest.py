@@ -33,7 +33,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import NoReturn
@@ -43,6 +43,8 @@ import psycopg
 import pytest
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
+
+from support import LoginUser
 
 pytest_plugins = ("pytester",)
 
@@ -326,39 +328,20 @@ def database_url(request: pytest.FixtureRequest) -> str:
     return str(request.getfixturevalue(f"{request.param}_url"))
 
 
-APPLICATION_ROLE = "disputes_app"
-"""The group role migration 0030 creates; shared by every database of the cluster, so never dropped."""
-
-
 @pytest.fixture
-def app_role_login(postgres_url: str) -> Iterator[Callable[[], str]]:
-    """Makes, when called, a LOGIN user of this test's own IN ROLE disputes_app; returns its URL.
+def app_role_login(postgres_url: str) -> Iterator[LoginUser]:
+    """A login user of this test's own for ``postgres_url``, as an operator makes one for the server.
 
-    Call it after migrating ``postgres_url`` (the migration creates the group role), as an operator
-    would. The user is dropped at the end; the group role stays for other databases and runs.
+    Its URL is known at once; :meth:`LoginUser.create` makes it after the database is migrated. It is
+    dropped at the end; the group role stays, for other databases and runs of the cluster.
     """
-    owner = PostgresServer.from_url(postgres_url)
-    user = f"disputes_test_login_{os.getpid()}_{secrets.token_hex(4)}"
-    password = secrets.token_urlsafe(16)
-    created = False
-
-    def login_url() -> str:
-        nonlocal created
-        if not created:
-            statement = sql.SQL("CREATE ROLE {} LOGIN PASSWORD {} IN ROLE {}").format(
-                sql.Identifier(user), sql.Literal(password), sql.Identifier(APPLICATION_ROLE)
-            )
-            with owner.connect() as conn:
-                conn.execute(statement)
-            created = True
-        return replace(owner, user=user, password=password).url
-
+    user = LoginUser(
+        owner_url=postgres_url,
+        name=f"disputes_test_login_{os.getpid()}_{secrets.token_hex(4)}",
+        password=secrets.token_urlsafe(16),
+    )
     try:
-        yield login_url
+        yield user
     finally:
-        if created:
-            with owner.connect() as conn:
-                conn.execute(
-                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = %s", (user,)
-                )
-                conn.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(user)))
+        if user.created:
+            user.drop()

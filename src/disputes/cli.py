@@ -103,7 +103,15 @@ def run_migrate(args: argparse.Namespace) -> int:
     if db.sqlite_path is not None:
         db.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
     check_reachable(db)
-    applied = apply_migrations(db)
+    try:
+        applied = apply_migrations(db)
+    except Exception as exc:
+        if _lacks_privilege(exc):
+            raise DisputesError(
+                f"{error_message(exc)}; migrate as the owner of the schema: set "
+                "DISPUTES_MIGRATION_DATABASE_URL to its URL (the server may keep a least-privileged user)"
+            ) from exc
+        raise
     for name in applied:
         print(f"applied {name}")
     total = len(applied_migrations(db))
@@ -200,6 +208,16 @@ def _is_database_error(exc: BaseException) -> bool:
         return True
     module = type(exc).__module__
     return module.startswith("psycopg") or module.startswith("eventsourcing")
+
+
+def _lacks_privilege(exc: BaseException) -> bool:
+    """Whether PostgreSQL refused for want of a privilege (SQLSTATE 42501), here or in a cause."""
+    cause: BaseException | None = exc
+    while cause is not None:
+        if getattr(cause, "sqlstate", None) == "42501":
+            return True
+        cause = cause.__cause__ or cause.__context__
+    return False
 
 
 def _principal_store() -> PrincipalStore:

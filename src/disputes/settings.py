@@ -9,7 +9,7 @@ from typing import Literal, Self
 from pydantic import Field, PrivateAttr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from disputes.database import DatabaseUrl
+from disputes.database import DatabaseUrl, DatabaseUrlError, redact
 from disputes.domain.policy import Policy, ScorecardThresholds, Windows
 from disputes.event_store import eventsourcing_env
 from disputes.policy_file import load_policy
@@ -121,19 +121,6 @@ class Settings(BaseSettings):
             DatabaseUrl.parse(value)
         return value
 
-    @model_validator(mode="after")
-    def _one_database(self) -> Self:
-        """Both URLs must name one database: migrating another than the one served is a mistake."""
-        if self.migration_database_url is not None:
-            served, migrated = self.database, self.migration_database
-            if (served.dialect, served.sqlite_path, served.dbname) != (
-                migrated.dialect,
-                migrated.sqlite_path,
-                migrated.dbname,
-            ):
-                raise ValueError("migration_database_url must name the same database as database_url")
-        return self
-
     @property
     def cors_origin_list(self) -> list[str]:
         return [origin.strip() for origin in self.cors_origins.split(",") if origin.strip()]
@@ -149,7 +136,18 @@ class Settings(BaseSettings):
 
     @property
     def migration_database(self) -> DatabaseUrl:
-        return DatabaseUrl.parse(self.migration_url)
+        """The database to migrate; refused unless it is the one served (another is a slip)."""
+        served, migrated = self.database, DatabaseUrl.parse(self.migration_url)
+        if (served.dialect, served.sqlite_path, served.dbname) != (
+            migrated.dialect,
+            migrated.sqlite_path,
+            migrated.dbname,
+        ):
+            raise DatabaseUrlError(
+                f"DISPUTES_MIGRATION_DATABASE_URL ({redact(self.migration_url)}) must name the database "
+                f"of DISPUTES_DATABASE_URL ({redact(self.database_url)})"
+            )
+        return migrated
 
     def policy(self) -> Policy:
         """The policy in force: the policy file's, with the environment's overrides."""

@@ -286,3 +286,11 @@ def test_serve_answers_health_checks_on_the_chosen_port(sqlite_url: str) -> None
             server.wait()
         if server.stdout:
             server.stdout.close()
+
+
+@pytest.mark.parametrize(
+    "args", [["serve"], ["project", "--once"], ["deadlines", "--once"], ["verify-store"], ["seal"]]
+)
+def test_a_process_on_a_database_not_migrated_says_to_migrate_first(cli: Run, args: list[str]) -> None:
+    """Nothing but migrate changes the schema: every other process refuses an unmigrated database."""
+    assert_one_line_error(cli(*args), "run 'disputes migrate' first")

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
@@ -24,6 +23,7 @@ from disputes.domain.vocabulary import ClaimKind, ClaimReason, MerchantDecision
 from disputes.migrations import apply_migrations
 from disputes.settings import Settings
 from projections.readside import build_runner
+from support import LoginUser
 
 APPEND_ONLY = {"SELECT", "INSERT"}
 READ_WRITE = {"SELECT", "INSERT", "UPDATE", "DELETE"}
@@ -56,8 +56,8 @@ def owner_url(postgres_url: str) -> str:
 
 
 @pytest.fixture
-def app_url(owner_url: str, app_role_login: Callable[[], str]) -> str:
-    return app_role_login()
+def app_url(owner_url: str, app_role_login: LoginUser) -> str:
+    return app_role_login.create()
 
 
 def open_claim(app_url: str) -> str:
