@@ -7,16 +7,13 @@ to the event store and the seal.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
-from test_cli import SOURCE_ROOT, _free_port, assert_one_line_error, run_cli
+from test_cli import assert_one_line_error, run_cli, serving_process
 
 from support import LoginUser
 
@@ -48,42 +45,8 @@ def served(postgres_url: str, app_role_login: LoginUser) -> Iterator[tuple[str, 
     assert migrated.returncode == 0, migrated.stderr
     assert "applied 0030_application_role" in migrated.stdout
     app_url = app_role_login.create()
-    port = _free_port()
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("DISPUTES_")}
-    environment.update(PYTHONPATH=str(SOURCE_ROOT), DISPUTES_DATABASE_URL=app_url, DISPUTES_ENV="test")
-    server = subprocess.Popen(
-        [sys.executable, "-m", "disputes", "serve", "--host", "127.0.0.1", "--port", str(port)],
-        env=environment,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_for(base_url, server)
+    with serving_process(app_url) as base_url:
         yield base_url, app_url
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
-        if server.stdout:
-            server.stdout.close()
-
-
-def _wait_for(base_url: str, server: subprocess.Popen[str]) -> None:
-    deadline = time.monotonic() + 30
-    while True:
-        assert server.poll() is None, server.stdout.read() if server.stdout else ""
-        try:
-            if httpx.get(f"{base_url}/healthz", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        assert time.monotonic() < deadline, "the server did not start within 30 seconds"
-        time.sleep(0.2)
 
 
 def _ready_once_sealed(http: httpx.Client, position: int) -> dict[str, Any]:

@@ -22,8 +22,12 @@ from disputes.domain.parties import Actor, Role
 from disputes.domain.vocabulary import ClaimKind, ClaimReason, MerchantDecision
 from disputes.migrations import apply_migrations
 from disputes.settings import Settings
+from projections import catalog
+from projections.deadline_engine import DeadlineEngine
 from projections.readside import build_runner
-from support import LoginUser
+from projections.runner import reset
+from projections.store import ViewStore
+from support import LoginUser, ManualClock
 
 APPEND_ONLY = {"SELECT", "INSERT"}
 READ_WRITE = {"SELECT", "INSERT", "UPDATE", "DELETE"}
@@ -163,15 +167,30 @@ def seal(app_url: str) -> None:
 
 
 def test_a_claim_is_recorded_projected_sealed_and_verified_as_the_application_role(app_url: str) -> None:
+    """Every process's work: commands, tokens, projections and their rebuild, deadlines, seal, verify."""
     settings = Settings(database_url=app_url, projections_in_process=False, deadlines_in_process=False)
-    container = bootstrap(settings, clock=lambda: NOW)
+    clock = ManualClock(NOW)
+    container = bootstrap(settings, clock=clock)
     try:
         app = container.app
         claim_id = open_claim(app_url)
         app.respond(MERCHANT, claim_id, decision=MerchantDecision.REJECT, amount=None, message="worn")
         _, token = container.principals.add(Role.BUYER, "buyer-1", now=NOW)
         assert container.principals.authenticate(token, now=NOW) is not None
-        build_runner(container).run_until_caught_up()
+        runner = build_runner(container)
+        store = ViewStore(settings.database)
+        try:
+            runner.run_until_caught_up()
+            reset(store, catalog.select(None))  # a rebuild empties the views and starts again
+            runner.run_until_caught_up()
+            clock.advance(days=8)  # the buyer never asked for mediation
+            engine = DeadlineEngine(app, store, before_tick=runner.run_until_caught_up)
+            fired = engine.tick().fired
+            engine.close()
+            runner.run_until_caught_up()
+        finally:
+            runner.close()
+            store.close()
         head = seal_new_events(app, settings.database)
         report = verify_store_at(app, settings.database)
     finally:
@@ -179,8 +198,9 @@ def test_a_claim_is_recorded_projected_sealed_and_verified_as_the_application_ro
     with psycopg.connect(app_url) as conn:
         status = conn.execute("SELECT status FROM read_claims WHERE claim_id = %s", (claim_id,)).fetchone()
 
-    assert status == ("merchant_rejected",)
-    assert head.position == 2
+    assert [f.deadline for f in fired] == ["mediation_request"]
+    assert status is not None and status != ("merchant_rejected",)
+    assert head.position >= 3
     assert report.fault is None
 
 
