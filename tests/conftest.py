@@ -36,7 +36,7 @@ import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 from urllib.parse import quote
 
 import psycopg
@@ -44,7 +44,8 @@ import pytest
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
 
-from support import LoginUser
+if TYPE_CHECKING:
+    from support import LoginUser
 
 pytest_plugins = ("pytester",)
 
@@ -335,6 +336,8 @@ def app_role_login(postgres_url: str) -> Iterator[LoginUser]:
     Its URL is known at once; :meth:`LoginUser.create` makes it after the database is migrated. It is
     dropped at the end; the group role stays, for other databases and runs of the cluster.
     """
+    from support import LoginUser  # here: this file is also used alone, by the fixtures' own tests
+
     user = LoginUser(
         owner_url=postgres_url,
         name=f"disputes_test_login_{os.getpid()}_{secrets.token_hex(4)}",

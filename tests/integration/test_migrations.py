@@ -11,8 +11,10 @@ import pytest
 from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, event
 
+from disputes.bootstrap import bootstrap
 from disputes.database import DatabaseUrl, connect
 from disputes.migrations import (
+    DatabaseNotMigrated,
     MigrationError,
     applied_migrations,
     apply_migrations,
@@ -254,3 +256,16 @@ def test_migrating_creates_the_event_tables_of_the_library(database_url: str) ->
         tables = {row[0] for row in conn.execute(query).fetchall()}
 
     assert expected | {"audit_seal"} <= tables
+
+
+def test_a_process_on_a_database_not_migrated_is_refused_and_changes_nothing(database_url: str) -> None:
+    db = DatabaseUrl.parse(database_url)
+
+    with pytest.raises(DatabaseNotMigrated, match="run 'disputes migrate' first"):
+        bootstrap(Settings(database_url=database_url))
+
+    if db.dialect == "sqlite":
+        assert db.sqlite_path is not None and not db.sqlite_path.exists()
+    else:
+        with connect(db) as conn:
+            assert conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'").fetchall() == []
