@@ -168,7 +168,9 @@ def seal(app_url: str) -> None:
 
 def test_a_claim_is_recorded_projected_sealed_and_verified_as_the_application_role(app_url: str) -> None:
     """Every process's work: commands, tokens, projections and their rebuild, deadlines, seal, verify."""
-    settings = Settings(database_url=app_url, projections_in_process=False, deadlines_in_process=False)
+    settings = Settings(
+        database_url=app_url, snapshot_interval=1, projections_in_process=False, deadlines_in_process=False
+    )
     clock = ManualClock(NOW)
     container = bootstrap(settings, clock=clock)
     try:
@@ -197,7 +199,9 @@ def test_a_claim_is_recorded_projected_sealed_and_verified_as_the_application_ro
         container.close()
     with psycopg.connect(app_url) as conn:
         status = conn.execute("SELECT status FROM read_claims WHERE claim_id = %s", (claim_id,)).fetchone()
+        snapshots = conn.execute("SELECT count(*) FROM disputes_snapshots").fetchone()
 
+    assert snapshots is not None and snapshots[0] >= 1
     assert [f.deadline for f in fired] == ["mediation_request"]
     assert status is not None and status != ("merchant_rejected",)
     assert head.position >= 3
