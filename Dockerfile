@@ -1,5 +1,8 @@
 # Disputes API. Data: SQLite in /app/var by default (mount a volume there), or PostgreSQL via
 # DISPUTES_DATABASE_URL=postgresql://user:pass@host:5432/db.
+# Least privilege on PostgreSQL: DISPUTES_DATABASE_URL names a login user in role disputes_app, and
+# DISPUTES_MIGRATION_DATABASE_URL the schema's owner; the start command migrates with the latter, then
+# serves with the former (see docs/operations.md).
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \

@@ -62,8 +62,8 @@ def fill(database_url: str, events: int) -> dict[str, Any]:
     from disputes.settings import Settings
 
     settings = Settings(database_url=database_url)
-    container = bootstrap(settings)
     apply_migrations(settings.database)
+    container = bootstrap(settings)
     app, windows = container.app, Windows()
     buyer, merchant = Actor(Role.BUYER, "b1"), Actor(Role.MERCHANT, "m1")
     started, made, n = time.perf_counter(), 0, 0

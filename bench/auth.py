@@ -49,9 +49,9 @@ def main() -> None:
     args = parser.parse_args()
     with throwaway_database(args.server_url) as url:
         settings = Settings(database_url=url)
+        apply_migrations(settings.database)
         container = bootstrap(settings)
         try:
-            apply_migrations(settings.database)
             now = datetime.now(UTC)
             _, token = container.principals.add(Role.BUYER, "b1", now=now)
             stores = {

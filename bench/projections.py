@@ -194,9 +194,9 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="disputes-bench-") as tmp:
         url = args.database_url or f"sqlite:///{Path(tmp) / 'bench.sqlite'}"
         settings = Settings(database_url=url)
+        apply_migrations(settings.database)
         container = bootstrap(settings)
         try:
-            apply_migrations(settings.database)
             if container.app.recorder.max_notification_id():
                 parser.error("the database must be empty")
             app = container.app

@@ -2,13 +2,12 @@
 -- Art. 31: transaction records kept complete and unaltered). The database itself refuses UPDATE,
 -- DELETE and TRUNCATE on disputes_events, whoever connects.
 --
--- Order independence: `disputes migrate` first asks the composition root to create the eventsourcing
--- tables, but this migration does not rely on that. It creates disputes_events itself with exactly the
--- DDL of eventsourcing 9.5 (PostgresApplicationRecorder, application name "disputes", schema public,
--- ORIGINATOR_ID_TYPE uuid), guarded by IF NOT EXISTS, so whichever runs first makes the same table and
--- the other leaves it be. If the library's DDL or the originator id type ever changes, change it here
--- too. The library's composite type (stored_event_uuid) and its insert function are not needed by the
--- triggers and are left for the library to create.
+-- `disputes migrate` creates the eventsourcing tables (the library's DDL) before any numbered migration.
+-- This file still creates disputes_events itself with exactly the DDL of eventsourcing 9.5
+-- (PostgresApplicationRecorder, application name "disputes", schema public, ORIGINATOR_ID_TYPE uuid),
+-- guarded by IF NOT EXISTS, as it did when the running processes created the tables; whichever ran
+-- first made the same table. If the library's DDL or the originator id type ever changes, change it
+-- here too. The composite type (stored_event_uuid) and the insert function are the library's.
 --
 -- SQLite has no such guard: its file is the operator's to protect (file permissions, backups), and the
 -- sealed audit chain finds any tampering with stored rows on both backends.

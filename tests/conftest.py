@@ -36,13 +36,16 @@ import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 from urllib.parse import quote
 
 import psycopg
 import pytest
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
+
+if TYPE_CHECKING:
+    from support import LoginUser
 
 pytest_plugins = ("pytester",)
 
@@ -324,3 +327,24 @@ def sqlite_url(tmp_path: Path) -> str:
 def database_url(request: pytest.FixtureRequest) -> str:
     """The test's own empty database, once on SQLite and once on PostgreSQL."""
     return str(request.getfixturevalue(f"{request.param}_url"))
+
+
+@pytest.fixture
+def app_role_login(postgres_url: str) -> Iterator[LoginUser]:
+    """A login user of this test's own for ``postgres_url``, as an operator makes one for the server.
+
+    Its URL is known at once; :meth:`LoginUser.create` makes it after the database is migrated. It is
+    dropped at the end; the group role stays, for other databases and runs of the cluster.
+    """
+    from support import LoginUser  # here: this file is also used alone, by the fixtures' own tests
+
+    user = LoginUser(
+        owner_url=postgres_url,
+        name=f"disputes_test_login_{os.getpid()}_{secrets.token_hex(4)}",
+        password=secrets.token_urlsafe(16),
+    )
+    try:
+        yield user
+    finally:
+        if user.created:
+            user.drop()

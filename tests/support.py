@@ -5,9 +5,15 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from urllib.parse import quote
+
+import psycopg
+from psycopg import sql
 
 from disputes.bootstrap import Container, bootstrap
+from disputes.database import DatabaseUrl
 from disputes.migrations import apply_migrations
 from disputes.settings import Settings
 
@@ -34,9 +40,47 @@ class ManualClock:
 @contextmanager
 def migrated_container(settings: Settings, clock: ManualClock) -> Iterator[Container]:
     """The composition root on a migrated database, closed afterwards."""
+    apply_migrations(settings.database)
     built = bootstrap(settings, clock=clock)
     try:
-        apply_migrations(settings.database)
         yield built
     finally:
         built.close()
+
+
+APPLICATION_ROLE = "disputes_app"
+"""The group role migration 0030 creates; shared by every database of the cluster, so never dropped."""
+
+
+@dataclass
+class LoginUser:
+    """A LOGIN user IN ROLE disputes_app for one PostgreSQL database, as an operator makes for the server.
+
+    Its URL is known at once; :meth:`create` makes it once the database is migrated (migration 0030
+    creates the group role), :meth:`drop` removes it.
+    """
+
+    owner_url: str
+    name: str
+    password: str
+    created: bool = field(default=False, init=False)
+
+    @property
+    def url(self) -> str:
+        db = DatabaseUrl.parse(self.owner_url)
+        auth = f"{quote(self.name, safe='')}:{quote(self.password, safe='')}"
+        return f"postgresql://{auth}@{db.host}:{db.port}/{quote(db.dbname, safe='')}"
+
+    def create(self) -> str:
+        statement = sql.SQL("CREATE ROLE {} LOGIN PASSWORD {} IN ROLE {}").format(
+            sql.Identifier(self.name), sql.Literal(self.password), sql.Identifier(APPLICATION_ROLE)
+        )
+        with psycopg.connect(self.owner_url, autocommit=True) as conn:
+            conn.execute(statement)
+        self.created = True
+        return self.url
+
+    def drop(self) -> None:
+        with psycopg.connect(self.owner_url, autocommit=True) as conn:
+            conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = %s", (self.name,))
+            conn.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(self.name)))

@@ -6,8 +6,9 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from disputes.application import Clock, DisputesApplication, utc_now
-from disputes.database import ConnectionSource, schema_lock
+from disputes.database import ConnectionSource
 from disputes.idempotency import IdempotencyStore
+from disputes.migrations import require_migrated
 from disputes.principals import PrincipalStore
 from disputes.settings import Settings
 
@@ -30,27 +31,28 @@ class Container:
 
 
 def build_application(settings: Settings, clock: Clock = utc_now) -> DisputesApplication:
-    """The application on the configured store; creates the event tables when they are missing."""
-    with schema_lock(settings.database):
-        return DisputesApplication(
-            settings.eventsourcing_env(),
-            policy=settings.policy(),
-            clock=clock,
-            snapshot_interval=settings.snapshot_interval,
-        )
+    """The application on the configured store, which must be migrated (nothing here changes the schema).
 
-
-def create_event_tables(settings: Settings) -> None:
-    """Create the event store's tables (the library's own DDL) if they are missing."""
-    build_application(settings).close()
+    Raises :class:`~disputes.migrations.DatabaseNotMigrated` ("run 'disputes migrate' first") when a
+    migration is pending, so no process starts on tables it does not know.
+    """
+    require_migrated(settings.database)
+    return DisputesApplication(
+        settings.eventsourcing_env(),
+        policy=settings.policy(),
+        clock=clock,
+        snapshot_interval=settings.snapshot_interval,
+    )
 
 
 def bootstrap(settings: Settings | None = None, clock: Clock = utc_now) -> Container:
+    """Wire a process's collaborators on a migrated database (else :class:`DatabaseNotMigrated`)."""
     settings = settings or Settings()
+    app = build_application(settings, clock)
     connections = ConnectionSource(settings.database, pool_size=settings.postgres_pool_size)
     return Container(
         settings=settings,
-        app=build_application(settings, clock),
+        app=app,
         principals=PrincipalStore(connections),
         idempotency=IdempotencyStore(connections, ttl=timedelta(hours=settings.idempotency_ttl_hours)),
         connections=connections,

@@ -17,7 +17,6 @@ from datetime import UTC, datetime, timedelta
 from pydantic import ValidationError
 
 from disputes import __version__
-from disputes.bootstrap import create_event_tables
 from disputes.cli_audit import register as register_audit
 from disputes.cli_deadlines import register as register_deadlines
 from disputes.cli_policy import register as register_policy
@@ -98,17 +97,25 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def run_migrate(args: argparse.Namespace) -> int:
+    """The one command that changes the schema; it connects as DISPUTES_MIGRATION_DATABASE_URL if set."""
     settings = Settings()
-    db = settings.database
+    db = settings.migration_database
     if db.sqlite_path is not None:
         db.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
     check_reachable(db)
-    create_event_tables(settings)
-    applied = apply_migrations(db)
+    try:
+        applied = apply_migrations(db)
+    except Exception as exc:
+        if _lacks_privilege(exc):
+            raise DisputesError(
+                f"{error_message(exc)}; migrate as the owner of the schema: set "
+                "DISPUTES_MIGRATION_DATABASE_URL to its URL (the server may keep a least-privileged user)"
+            ) from exc
+        raise
     for name in applied:
         print(f"applied {name}")
     total = len(applied_migrations(db))
-    print(f"migrated {redact(settings.database_url)}: {len(applied)} applied now, {total} in all")
+    print(f"migrated {redact(settings.migration_url)}: {len(applied)} applied now, {total} in all")
     return 0
 
 
@@ -162,6 +169,9 @@ def run_serve(args: argparse.Namespace) -> int:
         raise DisputesError(f"the HTTP API is not available: no module {exc.name}") from None
     import uvicorn
 
+    # Refuse at once, in one line, rather than in the server's start-up traceback.
+    check_reachable(settings.database)
+    require_migrated(settings.database)
     host = args.host if args.host is not None else settings.host
     port = args.port if args.port is not None else settings.port
     uvicorn.run(API_FACTORY, factory=True, host=host, port=port)
@@ -198,6 +208,16 @@ def _is_database_error(exc: BaseException) -> bool:
         return True
     module = type(exc).__module__
     return module.startswith("psycopg") or module.startswith("eventsourcing")
+
+
+def _lacks_privilege(exc: BaseException) -> bool:
+    """Whether PostgreSQL refused for want of a privilege (SQLSTATE 42501), here or in a cause."""
+    cause: BaseException | None = exc
+    while cause is not None:
+        if getattr(cause, "sqlstate", None) == "42501":
+            return True
+        cause = cause.__cause__ or cause.__context__
+    return False
 
 
 def _principal_store() -> PrincipalStore:

@@ -188,25 +188,5 @@ class DatabaseUnreachable(OSError):
     """The configured database server cannot be reached."""
 
 
-# Any fixed 64-bit number, shared by every process that creates the event store's tables.
-DDL_LOCK_KEY = 0x6469737075746573  # b"disputes" read as a big-endian integer, as the migrations use
-
-
-@contextmanager
-def schema_lock(url: DatabaseUrl) -> Iterator[None]:
-    """Serialise schema changes across processes (PostgreSQL; SQLite's file lock already does).
-
-    Two processes running ``CREATE TABLE IF NOT EXISTS`` for one table at once can fail on PostgreSQL
-    ("tuple concurrently updated"); holding this lock around table creation prevents that.
-    """
-    if url.dialect == "sqlite":
-        yield
-        return
-    import psycopg
-
-    with psycopg.connect(url.conninfo(), autocommit=True, connect_timeout=10) as conn:
-        conn.execute("SELECT pg_advisory_lock(%s)", (DDL_LOCK_KEY,))
-        try:
-            yield
-        finally:
-            conn.execute("SELECT pg_advisory_unlock(%s)", (DDL_LOCK_KEY,))
+# Any fixed 64-bit number: the advisory lock under which `disputes migrate` changes the schema.
+DDL_LOCK_KEY = 0x6469737075746573  # b"disputes" read as a big-endian integer

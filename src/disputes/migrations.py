@@ -6,6 +6,10 @@ dialect, or a single dialect's file, in which case the migration applies only th
 in its own transaction together with its row in ``schema_migrations``, so it is applied entirely and
 recorded, or not at all. Files must not hold their own BEGIN/COMMIT.
 
+Before the numbered files, the event store's own tables (eventsourcing's DDL) are created if missing
+(:func:`disputes.event_store.create_event_tables`): this is the only place the schema changes, so every
+other process may run as a role without DDL rights (see 0030_application_role.postgres.sql).
+
 On PostgreSQL an advisory lock makes concurrent runs take turns; on SQLite ``BEGIN IMMEDIATE`` does.
 """
 
@@ -25,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from disputes.database import DDL_LOCK_KEY, DatabaseUrl, Dialect, connect
 from disputes.domain.errors import DisputesError
+from disputes.event_store import create_event_tables
 
 if TYPE_CHECKING:
     import psycopg
@@ -126,7 +131,8 @@ def discover(dialect: Dialect, directory: Traversable | None = None) -> list[Mig
 
 
 def apply_migrations(db: DatabaseUrl, directory: Traversable | None = None) -> list[str]:
-    """Apply the migrations not yet recorded, in order; return the names newly applied."""
+    """Create the event tables if missing, apply the migrations not yet recorded, in order; return the
+    names newly applied."""
     migrations = discover(db.dialect, directory)
     if db.dialect == "sqlite":
         return _apply_sqlite(db, migrations)
@@ -200,6 +206,7 @@ def split_sqlite_script(script: str) -> list[str]:
 def _apply_sqlite(db: DatabaseUrl, migrations: list[Migration]) -> list[str]:
     assert db.sqlite_path is not None
     db.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
+    create_event_tables(db)  # each CREATE ... IF NOT EXISTS; SQLite's file lock serialises runs
     conn = sqlite3.connect(db.sqlite_path, timeout=10, isolation_level=None)
     applied: list[str] = []
     try:
@@ -239,6 +246,7 @@ def _apply_postgres(db: DatabaseUrl, migrations: list[Migration]) -> list[str]:
         # A session lock, held across the per-migration transactions below.
         conn.execute("SELECT pg_advisory_lock(%s)", (ADVISORY_LOCK_KEY,))
         try:
+            create_event_tables(db)
             conn.execute(POSTGRES_CREATE_LEDGER)
             done = {row[0] for row in conn.execute(SELECT_APPLIED).fetchall()}
             for migration in migrations:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
 from datetime import timedelta
 from pathlib import Path
 from typing import Literal, Self
@@ -10,8 +9,9 @@ from typing import Literal, Self
 from pydantic import Field, PrivateAttr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from disputes.database import DatabaseUrl
+from disputes.database import DatabaseUrl, DatabaseUrlError, redact
 from disputes.domain.policy import Policy, ScorecardThresholds, Windows
+from disputes.event_store import eventsourcing_env
 from disputes.policy_file import load_policy
 
 DEFAULT_DATABASE_URL = "sqlite:///var/disputes.sqlite"
@@ -26,6 +26,10 @@ class Settings(BaseSettings):
 
     env: Literal["development", "test", "production"] = "development"
     database_url: str = DEFAULT_DATABASE_URL
+    migration_database_url: str | None = Field(
+        default=None,
+        description="`disputes migrate` connects with this URL (the schema's owner); default: database_url",
+    )
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     snapshot_interval: int = Field(default=50, ge=1, description="events between claim snapshots")
@@ -110,10 +114,11 @@ class Settings(BaseSettings):
         )
         return self
 
-    @field_validator("database_url")
+    @field_validator("database_url", "migration_database_url")
     @classmethod
-    def _database_url_parses(cls, value: str) -> str:
-        DatabaseUrl.parse(value)
+    def _database_url_parses(cls, value: str | None) -> str | None:
+        if value is not None:
+            DatabaseUrl.parse(value)
         return value
 
     @property
@@ -123,6 +128,26 @@ class Settings(BaseSettings):
     @property
     def database(self) -> DatabaseUrl:
         return DatabaseUrl.parse(self.database_url)
+
+    @property
+    def migration_url(self) -> str:
+        """The URL ``disputes migrate`` connects with: the owner's, when one is set apart."""
+        return self.migration_database_url or self.database_url
+
+    @property
+    def migration_database(self) -> DatabaseUrl:
+        """The database to migrate; refused unless it is the one served (another is a slip)."""
+        served, migrated = self.database, DatabaseUrl.parse(self.migration_url)
+        if (served.dialect, served.sqlite_path, served.dbname) != (
+            migrated.dialect,
+            migrated.sqlite_path,
+            migrated.dbname,
+        ):
+            raise DatabaseUrlError(
+                f"DISPUTES_MIGRATION_DATABASE_URL ({redact(self.migration_url)}) must name the database "
+                f"of DISPUTES_DATABASE_URL ({redact(self.database_url)})"
+            )
+        return migrated
 
     def policy(self) -> Policy:
         """The policy in force: the policy file's, with the environment's overrides."""
@@ -146,37 +171,5 @@ class Settings(BaseSettings):
         )
 
     def eventsourcing_env(self) -> dict[str, str]:
-        """The eventsourcing environment for this database.
-
-        ``POSTGRES_ENABLE_DB_FUNCTIONS`` stays off on purpose: the library's plain insert path takes a
-        table lock so that notification order equals commit order, which the audit chain relies on.
-        """
-        db = self.database
-        env = {
-            "IS_SNAPSHOTTING_ENABLED": "y",
-            "POSTGRES_ENABLE_DB_FUNCTIONS": "n",
-            "CREATE_TABLE": "y",
-        }
-        if db.dialect == "sqlite":
-            assert db.sqlite_path is not None
-            db.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
-            env.update(
-                PERSISTENCE_MODULE="eventsourcing.sqlite",
-                SQLITE_DBNAME=str(db.sqlite_path),
-                SQLITE_LOCK_TIMEOUT="10",
-            )
-        else:
-            env.update(
-                PERSISTENCE_MODULE="eventsourcing.postgres",
-                POSTGRES_DBNAME=db.dbname,
-                POSTGRES_HOST=db.host,
-                POSTGRES_PORT=str(db.port),
-                POSTGRES_USER=db.user or getpass.getuser(),
-                POSTGRES_PASSWORD=db.password,
-                POSTGRES_POOL_SIZE=str(self.postgres_pool_size),
-                POSTGRES_MAX_OVERFLOW=str(self.postgres_pool_size),
-                POSTGRES_CONNECT_TIMEOUT="10",
-                POSTGRES_LOCK_TIMEOUT="5",
-                POSTGRES_PRE_PING="y",
-            )
-        return env
+        """The eventsourcing environment of a running process: it never creates tables."""
+        return eventsourcing_env(self.database, pool_size=self.postgres_pool_size)

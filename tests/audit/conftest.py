@@ -24,9 +24,9 @@ def clock() -> Clock:
 @pytest.fixture
 def container(database_url: str, clock: Clock, tmp_path: Path) -> Iterator[Container]:
     settings = Settings(database_url=database_url)
+    apply_migrations(settings.database)
     built = bootstrap(settings, clock=clock)
     try:
-        apply_migrations(settings.database)
         yield built
     finally:
         built.close()

@@ -31,9 +31,9 @@ PERIOD = {"from": (START - timedelta(days=1)).isoformat(), "to": (START + timede
 def container(database_url: str, clock: Clock, key_dir: Path) -> Iterator[Container]:
     """The composition root with a signing key configured."""
     settings = Settings(database_url=database_url, signing_key_file=key_dir / "signing-key.pem")
+    apply_migrations(settings.database)
     built = bootstrap(settings, clock=clock)
     try:
-        apply_migrations(settings.database)
         yield built
     finally:
         built.close()
@@ -134,9 +134,9 @@ def test_an_export_over_a_tampered_store_is_refused_with_the_position(
 
 def test_without_a_signing_key_exports_are_unavailable(database_url: str, clock: Clock) -> None:
     settings = Settings(database_url=database_url)
+    apply_migrations(settings.database)
     built = bootstrap(settings, clock=clock)
     try:
-        apply_migrations(settings.database)
         api = create_app(built)
         api.include_router(audit.router)
         with TestClient(api) as http:

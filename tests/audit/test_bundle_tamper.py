@@ -45,9 +45,9 @@ def bundles(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bundles]:
     root = tmp_path_factory.mktemp("bundles")
     settings = Settings(database_url=f"sqlite:///{root / 'store.sqlite'}")
     clock = Clock(START)
+    apply_migrations(settings.database)
     container = bootstrap(settings, clock=clock)
     try:
-        apply_migrations(settings.database)
         ids = busy_store(container.app, clock, claims=4)
         key = load_signing_key(generate_key(root / "keys").private_path)
         other = load_signing_key(generate_key(root / "other").private_path)

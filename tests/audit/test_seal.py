@@ -136,10 +136,10 @@ def same_events() -> list[Any]:
 
 @pytest.fixture
 def two_stores(sqlite_url: str, postgres_url: str) -> Iterator[list[tuple[DisputesApplication, DatabaseUrl]]]:
+    for url in (sqlite_url, postgres_url):
+        apply_migrations(DatabaseUrl.parse(url))
     containers = [bootstrap(Settings(database_url=url)) for url in (sqlite_url, postgres_url)]
     try:
-        for container in containers:
-            apply_migrations(container.settings.database)
         yield [(c.app, c.settings.database) for c in containers]
     finally:
         for container in containers:
@@ -179,7 +179,10 @@ def test_readiness_and_metrics_show_the_sealed_head_and_its_lag(
 def test_metrics_still_answer_when_the_seal_cannot_be_read(database_url: str) -> None:
     from disputes.audit.health import seal_metrics
 
-    container = bootstrap(Settings(database_url=database_url))  # never migrated: no seal table
+    apply_migrations(DatabaseUrl.parse(database_url))
+    container = bootstrap(Settings(database_url=database_url))
+    with connect(container.settings.database) as conn:
+        conn.execute("DROP TABLE audit_seal")  # as if lost: no seal table to read
     try:
         assert seal_metrics(container.app, container.settings.database) == []
     finally:

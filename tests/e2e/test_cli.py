@@ -9,7 +9,8 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -250,15 +251,13 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.mark.slow
-@pytest.mark.skipif(
-    importlib.util.find_spec("disputes.api.app") is None, reason="disputes.api.app not there yet"
-)
-def test_serve_answers_health_checks_on_the_chosen_port(sqlite_url: str) -> None:
-    assert run_cli(sqlite_url, "migrate").returncode == 0
+@contextmanager
+def serving_process(database_url: str, **env: str) -> Iterator[str]:
+    """``disputes serve`` as a process on a free port, once it answers /healthz; its base URL."""
     port = _free_port()
     environment = {k: v for k, v in os.environ.items() if not k.startswith("DISPUTES_")}
-    environment.update(PYTHONPATH=str(SOURCE_ROOT), DISPUTES_DATABASE_URL=sqlite_url, DISPUTES_ENV="test")
+    environment.update(PYTHONPATH=str(SOURCE_ROOT), DISPUTES_DATABASE_URL=database_url, DISPUTES_ENV="test")
+    environment.update(env)
     server = subprocess.Popen(
         [sys.executable, "-m", "disputes", "serve", "--host", "127.0.0.1", "--port", str(port)],
         env=environment,
@@ -266,17 +265,18 @@ def test_serve_answers_health_checks_on_the_chosen_port(sqlite_url: str) -> None
         stderr=subprocess.STDOUT,
         text=True,
     )
+    base_url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30
         while True:
             assert server.poll() is None, server.stdout.read() if server.stdout else ""
             try:
-                response = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
+                httpx.get(f"{base_url}/healthz", timeout=1)
                 break
             except httpx.TransportError:
                 assert time.monotonic() < deadline, "the server did not start within 30 seconds"
                 time.sleep(0.2)
-        assert response.status_code == 200
+        yield base_url
     finally:
         server.terminate()
         try:
@@ -286,3 +286,22 @@ def test_serve_answers_health_checks_on_the_chosen_port(sqlite_url: str) -> None
             server.wait()
         if server.stdout:
             server.stdout.close()
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(
+    importlib.util.find_spec("disputes.api.app") is None, reason="disputes.api.app not there yet"
+)
+def test_serve_answers_health_checks_on_the_chosen_port(sqlite_url: str) -> None:
+    assert run_cli(sqlite_url, "migrate").returncode == 0
+    with serving_process(sqlite_url) as base_url:
+        response = httpx.get(f"{base_url}/healthz", timeout=5)
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize(
+    "args", [["serve"], ["project", "--once"], ["deadlines", "--once"], ["verify-store"], ["seal"]]
+)
+def test_a_process_on_a_database_not_migrated_says_to_migrate_first(cli: Run, args: list[str]) -> None:
+    """Nothing but migrate changes the schema: every other process refuses an unmigrated database."""
+    assert_one_line_error(cli(*args), "run 'disputes migrate' first")

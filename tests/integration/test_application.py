@@ -19,6 +19,7 @@ from eventsourcing.application import project_aggregate
 
 from disputes.application import CommandResult, DisputesApplication
 from disputes.bootstrap import build_application
+from disputes.database import DatabaseUrl
 from disputes.domain import errors
 from disputes.domain.claim import Claim
 from disputes.domain.parties import Actor, Role
@@ -32,6 +33,7 @@ from disputes.domain.vocabulary import (
     Party,
     ReturnCondition,
 )
+from disputes.migrations import apply_migrations
 from disputes.settings import Settings
 
 S = ClaimStatus
@@ -72,6 +74,7 @@ def clock() -> FakeClock:
 @pytest.fixture
 def make_app(database_url: str, clock: FakeClock) -> Iterator[Callable[..., DisputesApplication]]:
     """Builds applications on this test's database (several may share it, like several processes)."""
+    apply_migrations(DatabaseUrl.parse(database_url))
     built: list[DisputesApplication] = []
 
     def make(snapshot_interval: int = 50) -> DisputesApplication:
@@ -665,6 +668,7 @@ def test_of_two_threads_deciding_the_same_claim_at_once_exactly_one_wins(
     postgres_url: str, round_: int
 ) -> None:
     clock = FakeClock()
+    apply_migrations(DatabaseUrl.parse(postgres_url))
     app = build_application(Settings(database_url=postgres_url, snapshot_interval=50), clock=clock)
     try:
         claim_id = open_claim(app)

@@ -11,8 +11,10 @@ import pytest
 from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, event
 
+from disputes.bootstrap import bootstrap
 from disputes.database import DatabaseUrl, connect
 from disputes.migrations import (
+    DatabaseNotMigrated,
     MigrationError,
     applied_migrations,
     apply_migrations,
@@ -226,16 +228,10 @@ class Disputes(Application[UUID]):
     name = "disputes"
 
 
-@pytest.mark.parametrize("first", ["library", "migration"])
-def test_the_event_store_works_on_the_guarded_table_whichever_creates_it_first(
-    postgres_url: str, first: str
-) -> None:
-    env = Settings(database_url=postgres_url).eventsourcing_env()
-    if first == "library":
-        Disputes(env).close()
+def test_the_event_store_works_on_the_migrated_guarded_table(postgres_url: str) -> None:
     apply_migrations(DatabaseUrl.parse(postgres_url))
 
-    app = Disputes(env)
+    app = Disputes(Settings(database_url=postgres_url).eventsourcing_env())
     try:
         note = Note("kept")
         app.save(note)
@@ -247,3 +243,29 @@ def test_the_event_store_works_on_the_guarded_table_whichever_creates_it_first(
     assert loaded.text == "kept"
     with psycopg.connect(postgres_url) as conn, pytest.raises(psycopg.Error, match="append-only"):
         conn.execute("DELETE FROM disputes_events")
+
+
+def test_migrating_creates_the_event_tables_of_the_library(database_url: str) -> None:
+    db = DatabaseUrl.parse(database_url)
+    apply_migrations(db)
+    if db.dialect == "sqlite":  # the library names its SQLite tables after their purpose only
+        query, expected = "SELECT name FROM sqlite_master WHERE type = 'table'", {"stored_events", "stored_snapshots"}
+    else:
+        query, expected = "SELECT tablename FROM pg_tables", {"disputes_events", "disputes_snapshots"}
+    with connect(db) as conn:
+        tables = {row[0] for row in conn.execute(query).fetchall()}
+
+    assert expected | {"audit_seal"} <= tables
+
+
+def test_a_process_on_a_database_not_migrated_is_refused_and_changes_nothing(database_url: str) -> None:
+    db = DatabaseUrl.parse(database_url)
+
+    with pytest.raises(DatabaseNotMigrated, match="run 'disputes migrate' first"):
+        bootstrap(Settings(database_url=database_url))
+
+    if db.dialect == "sqlite":
+        assert db.sqlite_path is not None and not db.sqlite_path.exists()
+    else:
+        with connect(db) as conn:
+            assert conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'").fetchall() == []

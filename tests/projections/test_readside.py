@@ -6,11 +6,12 @@ import pytest
 from projection_support import Claims, ManualClock, lifecycle_mix
 from pydantic import ValidationError
 
-from disputes.bootstrap import Container, bootstrap
+from disputes.bootstrap import Container
 from disputes.settings import Settings
 from projections import catalog
 from projections.readside import ReadSide, projection_lag, render_lag_metrics, start_in_process
 from projections.runner import ProjectionRunner
+from support import migrated_container
 
 
 def test_lag_is_the_last_recorded_position_minus_each_projections_position(
@@ -71,13 +72,10 @@ def test_the_in_process_runner_can_be_turned_off_for_standalone_workers(
     database_url: str, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("DISPUTES_PROJECTIONS_IN_PROCESS", "false")
-    container = bootstrap(Settings(database_url=database_url, env="test"), clock=clock)
-    try:
+    with migrated_container(Settings(database_url=database_url, env="test"), clock) as container:
         handle = start_in_process(container)
         assert not handle.running
         handle.stop()
-    finally:
-        container.close()
 
 
 def test_tier_thresholds_out_of_order_are_refused() -> None:
