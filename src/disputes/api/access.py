@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, FastAPI, Request
-from fastapi.routing import APIRoute
+from fastapi.routing import APIRoute, iter_route_contexts
 from starlette.routing import BaseRoute, Route
 
 from disputes.api import permissions
@@ -91,21 +91,21 @@ Permit = Annotated[Access, Depends(enforce)]
 """The route's :class:`Access` (the same one the app-wide dependency computed: FastAPI caches it)."""
 
 
-def _served(routes: list[BaseRoute]) -> Iterator[tuple[str, str, bool]]:
+def served_routes(routes: list[BaseRoute]) -> Iterator[tuple[str, str, bool]]:
     """(method, path template, guarded by ``enforce``) of every route the app serves."""
-    for route in routes:
-        if isinstance(route, APIRoute):
-            guarded = any(dep.call is enforce for dep in route.dependant.dependencies)
-            for method in sorted(route.methods or ()):
-                yield method, route.path, guarded
-        elif isinstance(route, Route):
-            for method in sorted(route.methods or ()):
-                yield method, route.path, False
+    for context in iter_route_contexts(routes):
+        route = context.original_route
+        guarded = isinstance(route, APIRoute) and any(
+            dependency.call is enforce for dependency in context.dependant.dependencies
+        )
+        if isinstance(route, APIRoute | Route):
+            for method in sorted(context.methods or ()):
+                yield method, str(context.path), guarded
 
 
 def check_app(api: FastAPI) -> None:
     """Refuse an app serving a route without a rule, or an unguarded route whose rule is not public."""
-    served = list(_served(api.routes))
+    served = list(served_routes(api.routes))
     permissions.check_covered((method, path) for method, path, _ in served)
     unguarded = sorted(
         f"{method} {path}"
