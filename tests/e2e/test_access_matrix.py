@@ -29,23 +29,9 @@ from disputes.api.permissions import Relation, Rule, Subject
 from disputes.domain.parties import Role
 from disputes.settings import Settings
 from projections.readside import start_in_process
-from support import migrated_container
+from support import CELL_PRINCIPALS, COMMAND_EXAMPLES, migrated_container
 
-SHA = "a" * 64
 _numbers = itertools.count(1)
-
-# Who stands in each cell: (role, relation to the claim b1 opened on m1 with med1 assigned, or to m1).
-PRINCIPAL_OF: dict[tuple[Role, Relation], str] = {
-    (Role.BUYER, Relation.OWN_BUYER): "b1",
-    (Role.BUYER, Relation.OTHER): "b2",
-    (Role.MERCHANT, Relation.OWN_MERCHANT): "m1",
-    (Role.MERCHANT, Relation.OTHER): "m2",
-    (Role.MEDIATOR, Relation.ASSIGNED_MEDIATOR): "med1",
-    (Role.MEDIATOR, Relation.OTHER): "med2",
-    (Role.AUDITOR, Relation.OTHER): "aud1",
-    (Role.REGULATOR, Relation.OTHER): "reg1",
-    (Role.ADMIN, Relation.OTHER): "adm1",
-}
 
 
 @dataclass
@@ -83,33 +69,14 @@ def _claim_body() -> dict[str, Any]:
     }
 
 
+def _body(body: dict[str, object]) -> Example:
+    return lambda w: {"json": body}
+
+
 Example = Callable[[World], dict[str, Any]]
 """httpx keyword arguments (json=, params=) of a valid request to the route."""
 EXAMPLES: dict[tuple[str, str], Example] = {
     ("POST", "/claims"): lambda w: {"json": _claim_body()},
-    ("POST", "/claims/{claim_id}/merchant-response"): lambda w: {"json": {"decision": "accept"}},
-    ("POST", "/claims/{claim_id}/offer-answer"): lambda w: {"json": {"accept": True}},
-    ("POST", "/claims/{claim_id}/messages"): lambda w: {"json": {"body": "Hello."}},
-    ("POST", "/claims/{claim_id}/evidence"): lambda w: {
-        "json": {"kind": "photo", "description": "Box.", "sha256": SHA, "size_bytes": 1}
-    },
-    ("POST", "/claims/{claim_id}/mediation-request"): lambda w: {"json": {"reason": "Please."}},
-    ("POST", "/claims/{claim_id}/assignment"): lambda w: {"json": {}},
-    ("POST", "/claims/{claim_id}/evidence-request"): lambda w: {
-        "json": {"from_party": "buyer", "description": "A photo."}
-    },
-    ("POST", "/claims/{claim_id}/decision"): lambda w: {
-        "json": {"outcome": "claim_rejected", "rationale": "Worn."}
-    },
-    ("POST", "/claims/{claim_id}/return-shipment"): lambda w: {
-        "json": {"carrier": "Post", "tracking_number": "T1"}
-    },
-    ("POST", "/claims/{claim_id}/return-receipt"): lambda w: {"json": {"condition": "as_sent"}},
-    ("POST", "/claims/{claim_id}/refunds"): lambda w: {"json": {"amount": "1.00", "payment_reference": "P1"}},
-    ("POST", "/claims/{claim_id}/legal-escalation"): lambda w: {"json": {"reason": "Court."}},
-    ("POST", "/claims/{claim_id}/legal-outcome"): lambda w: {"json": {"outcome": "won", "reference": "R1"}},
-    ("POST", "/claims/{claim_id}/withdrawal"): lambda w: {"json": {"reason": "Found it."}},
-    ("POST", "/claims/{claim_id}/closure"): lambda w: {"json": {"summary": "Done."}},
     ("GET", "/claims/{claim_id}"): lambda w: {},
     ("GET", "/claims/{claim_id}/history"): lambda w: {"params": {"diff": "true"}},
     ("GET", "/claims/{claim_id}/timeline"): lambda w: {"params": {"min_position": w.head()}},
@@ -121,6 +88,7 @@ EXAMPLES: dict[tuple[str, str], Example] = {
     ("POST", "/principals"): lambda w: {"json": {"role": "buyer", "id": f"new-{next(_numbers)}"}},
     ("GET", "/principals"): lambda w: {},
     ("DELETE", "/principals/{token_id}"): lambda w: {},
+    **{("POST", f"/claims/{{claim_id}}/{name}"): _body(body) for name, body in COMMAND_EXAMPLES.items()},
 }
 VARIANT_PARAMS = {frozenset({"as_of_version", "as_of"}): {"as_of_version": 1}}
 
@@ -181,7 +149,7 @@ def test_each_cell_of_the_matrix_is_answered_as_the_matrix_says(
     verdict = rule.verdict(role, relation)
     method, path, kwargs = _request(world, rule, verdict == "allow")
     before = world.api.container.app.load_claim(world.shared_claim).version
-    answer = world.api.send(PRINCIPAL_OF[role, relation], method, path, **kwargs)
+    answer = world.api.send(CELL_PRINCIPALS[role.value, relation.value], method, path, **kwargs)
     if verdict == "allow":
         assert answer.status_code not in (401, 403, 404), (
             f"{method} {path}: {answer.status_code} {answer.text}"

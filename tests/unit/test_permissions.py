@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -10,10 +10,12 @@ import pytest
 from disputes.api import permissions
 from disputes.api.access import claim_relation
 from disputes.api.permissions import CLAIM_VIEWERS, Relation, Subject
-from disputes.application import can_view
-from disputes.domain.claim import Claim
+from disputes.api.routes.claims import COMMANDS
+from disputes.application import DisputesApplication, can_view
+from disputes.domain import errors
 from disputes.domain.parties import Actor, Role
-from disputes.domain.policy import Windows
+from disputes.domain.vocabulary import ClaimKind, ClaimReason, MerchantDecision
+from support import CELL_PRINCIPALS, COMMAND_EXAMPLES
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "access-control.md"
 BEGIN, END = "<!-- matrix:begin -->\n", "<!-- matrix:end -->"
@@ -35,24 +37,29 @@ def test_each_route_and_variant_has_one_rule() -> None:
     assert len(keys) == len(set(keys))
 
 
-def _claim() -> Claim:
+def _claim_under_mediation() -> tuple[DisputesApplication, str]:
+    """An in-memory application and b1's claim on m1, under mediation with med1 assigned."""
+    app = DisputesApplication()
     at = datetime(2026, 11, 20, 9, tzinfo=UTC)
-    claim = Claim.open(
-        actor=Actor(Role.BUYER, "b1"),
+    opened = app.open_claim(
+        Actor(Role.BUYER, "b1"),
         order_id="o1",
         merchant_id="m1",
-        kind="refund_only",
-        reason="damaged",
+        kind=ClaimKind.REFUND_ONLY,
+        reason=ClaimReason.DAMAGED,
         order_amount="10.00",
         claimed_amount="10.00",
         currency="USD",
-        delivered_at=at,
+        delivered_at=at - timedelta(days=1),
         description="Broken.",
-        windows=Windows(),
-        at=at,
     )
-    claim.assign_mediator(actor=Actor(Role.MEDIATOR, "med1"), mediator_id="med1", at=at)
-    return claim
+    claim_id = str(opened.claim.id)
+    app.respond(
+        Actor(Role.MERCHANT, "m1"), claim_id, decision=MerchantDecision.REJECT, amount=None, message="No."
+    )
+    app.request_mediation(Actor(Role.BUYER, "b1"), claim_id, reason="Please.")
+    app.assign_mediator(Actor(Role.MEDIATOR, "med1"), claim_id, mediator_id=None)
+    return app, claim_id
 
 
 @pytest.mark.parametrize(
@@ -70,7 +77,8 @@ def _claim() -> Claim:
     ],
 )
 def test_the_matrix_and_the_application_agree_on_who_sees_a_claim(actor: Actor, relation: Relation) -> None:
-    claim = _claim()
+    app, claim_id = _claim_under_mediation()
+    claim = app.load_claim(claim_id)
     assert claim_relation(actor, claim) is relation
     assert relation in permissions.RELATIONS[Subject.CLAIM][actor.role]
     assert ((actor.role, relation) in CLAIM_VIEWERS) == can_view(actor, claim)
@@ -87,3 +95,27 @@ def test_a_refused_claim_route_names_who_may_act() -> None:
     assert codes["decision"] == "not-assigned-mediator"
     assert codes["messages"] == "not-a-party"
     assert codes["assignment"] == "not-permitted"
+
+
+def test_the_claims_own_rules_refuse_every_actor_the_matrix_refuses() -> None:
+    """Defence in depth: called without the HTTP layer, the application refuses the same cells."""
+    app, claim_id = _claim_under_mediation()
+    version = app.load_claim(claim_id).version
+    handlers = {command.path: command for command in COMMANDS}
+    allowed_by_the_domain = []
+    for rule in permissions.RULES:
+        if rule.method != "POST" or rule.subject is not Subject.CLAIM:
+            continue
+        command = handlers[rule.path.rsplit("/", 1)[-1]]
+        body = command.body.model_validate(COMMAND_EXAMPLES[command.path]).model_dump()
+        for role, relation in permissions.cells(Subject.CLAIM):
+            if (role, relation) in rule.act:
+                continue
+            actor = Actor(role, CELL_PRINCIPALS[role.value, relation.value])
+            try:
+                command.handler(app, actor, claim_id, **body)
+            except (errors.NotPermitted, errors.ClaimNotFound):
+                continue
+            allowed_by_the_domain.append(f"{command.path} by {actor}")
+    assert allowed_by_the_domain == []
+    assert app.load_claim(claim_id).version == version

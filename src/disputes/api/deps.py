@@ -15,7 +15,9 @@ from disputes.application import DisputesApplication
 from disputes.bootstrap import Container
 from disputes.domain.parties import Actor
 
-_bearer = HTTPBearer(auto_error=False, description="A token from `disputes principals add`")
+_bearer = HTTPBearer(
+    auto_error=False, description="A token from `disputes principals add` or `POST /principals` (admins)"
+)
 _IF_MATCH = re.compile(r'^\s*(?:W/)?"?([0-9]{1,9})"?\s*$')
 _UNAUTHORIZED = {"WWW-Authenticate": "Bearer"}
 
