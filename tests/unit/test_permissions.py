@@ -15,6 +15,7 @@ from disputes.application import DisputesApplication, can_view
 from disputes.domain import errors
 from disputes.domain.parties import Actor, Role
 from disputes.domain.vocabulary import ClaimKind, ClaimReason, MerchantDecision
+from projections import claims_list
 from support import CELL_PRINCIPALS, COMMAND_EXAMPLES
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "access-control.md"
@@ -119,3 +120,8 @@ def test_the_claims_own_rules_refuse_every_actor_the_matrix_refuses() -> None:
             allowed_by_the_domain.append(f"{command.path} by {actor}")
     assert allowed_by_the_domain == []
     assert app.load_claim(claim_id).version == version
+
+
+def test_the_matrix_and_the_claims_view_agree_on_who_may_list_claims() -> None:
+    listing = permissions.rule_for("GET", "/claims")
+    assert {role for role, _ in listing.act} == set(claims_list.LIST_ROLES)
