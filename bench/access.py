@@ -11,7 +11,13 @@ of each (default 300), in process through the whole ASGI app (no network):
   id after a load of its own, what the check would cost if the command did not reuse its claim;
 - ``read``: ``GET /claims/{id}``, ``GET /claims/{id}/timeline`` (a view read: the check's load is extra).
 
-Prints the median and p95 in milliseconds of each. The database is dropped at the end.
+Prints the median and p95 in milliseconds of each (the calls take turns, so each meets the same
+claim). The database is dropped at the end.
+
+Measured (2 shared CPUs, PostgreSQL 15 local, N=400): load 1.25 ms; command over ASGI 6.05 ms; in the
+app, claim loaded once 2.60 ms, twice 3.55 ms (the reuse saves what a second load would add, about a
+sixth of a command over HTTP); GET /claims/{id} 4.21 ms (its one load is the check's); timeline
+4.30 ms, of which the check's load is about 1.25 ms (the view alone does not say who is assigned).
 """
 
 from __future__ import annotations
@@ -39,14 +45,15 @@ from disputes.migrations import apply_migrations  # noqa: E402
 from disputes.settings import Settings  # noqa: E402
 
 
-def timed(n: int, call: Callable[[], object]) -> tuple[float, float]:
-    samples = []
+def timed(n: int, *calls: Callable[[], object]) -> list[tuple[float, float]]:
+    """Median and p95 (ms) of each call, the calls taking turns so that they meet the same claim."""
+    samples: list[list[float]] = [[] for _ in calls]
     for _ in range(n):
-        start = time.perf_counter()
-        call()
-        samples.append((time.perf_counter() - start) * 1000)
-    samples.sort()
-    return statistics.median(samples), samples[int(len(samples) * 0.95) - 1]
+        for call, kept in zip(calls, samples, strict=True):
+            start = time.perf_counter()
+            call()
+            kept.append((time.perf_counter() - start) * 1000)
+    return [(statistics.median(s), sorted(s)[int(len(s) * 0.95) - 1]) for s in samples]
 
 
 def main() -> None:
@@ -87,20 +94,27 @@ def main() -> None:
                 def once() -> None:
                     app.post_message(buyer, app.load_claim(claim_id), body="Hi.")
 
+                load, over_asgi, loaded_once, loaded_twice, read, timeline = timed(
+                    args.n,
+                    lambda: app.load_claim(claim_id),
+                    command,
+                    once,
+                    twice,
+                    lambda: http.get(f"/claims/{claim_id}", headers=auth),
+                    lambda: http.get(f"/claims/{claim_id}/timeline", headers=auth),
+                )
                 rows = {
-                    "load (the check's lookup)": timed(args.n, lambda: app.load_claim(claim_id)),
-                    "command over ASGI": timed(args.n, command),
-                    "command in the app, claim loaded once": timed(args.n, once),
-                    "command in the app, claim loaded twice": timed(args.n, twice),
-                    "GET /claims/{id}": timed(args.n, lambda: http.get(f"/claims/{claim_id}", headers=auth)),
-                    "GET /claims/{id}/timeline": timed(
-                        args.n, lambda: http.get(f"/claims/{claim_id}/timeline", headers=auth)
-                    ),
+                    "load (the check's lookup)": load,
+                    "command over ASGI": over_asgi,
+                    "command in the app, claim loaded once": loaded_once,
+                    "command in the app, claim loaded twice": loaded_twice,
+                    "GET /claims/{id}": read,
+                    "GET /claims/{id}/timeline": timeline,
                 }
         finally:
             container.close()
     width = max(map(len, rows))
-    print(f"{'':{width}}  median ms  p95 ms   (N={args.n}, claim grows to {args.n * 4 + 4} events)")
+    print(f"{'':{width}}  median ms  p95 ms   (N={args.n}, claim grows to {args.n * 3 + 4} events)")
     for name, (median, p95) in rows.items():
         print(f"{name:{width}}  {median:9.2f}  {p95:6.2f}")
 
