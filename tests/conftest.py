@@ -298,9 +298,9 @@ def postgres_server_url() -> Iterator[str]:
 _database_numbers = itertools.count(1)
 
 
-@pytest.fixture
-def postgres_url(postgres_server_url: str) -> Iterator[str]:
-    """URL of a new, empty PostgreSQL database of this test's own; dropped when the test ends."""
+@contextlib.contextmanager
+def new_postgres_database(postgres_server_url: str) -> Iterator[str]:
+    """URL of a new, empty PostgreSQL database, dropped on leaving (for fixtures of any scope)."""
     server = PostgresServer.from_url(postgres_server_url)
     name = f"disputes_test_{os.getpid()}_{next(_database_numbers)}_{secrets.token_hex(4)}"
     with server.connect() as conn:
@@ -310,6 +310,13 @@ def postgres_url(postgres_server_url: str) -> Iterator[str]:
     finally:
         with server.connect() as conn:
             conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+@pytest.fixture
+def postgres_url(postgres_server_url: str) -> Iterator[str]:
+    """URL of a new, empty PostgreSQL database of this test's own; dropped when the test ends."""
+    with new_postgres_database(postgres_server_url) as url:
+        yield url
 
 
 @pytest.fixture
@@ -348,3 +355,21 @@ def app_role_login(postgres_url: str) -> Iterator[LoginUser]:
     finally:
         if user.created:
             user.drop()
+
+
+@pytest.fixture(
+    scope="module",
+    params=[
+        pytest.param("sqlite", id="sqlite"),
+        pytest.param("postgres", id="postgres", marks=pytest.mark.postgres),
+    ],
+)
+def module_database_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """``database_url`` shared by the tests of one module: a database per backend, set up once."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp('module-db').resolve() / 'disputes.sqlite'}"
+        return
+    with new_postgres_database(request.getfixturevalue("postgres_server_url")) as url:
+        yield url

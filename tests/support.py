@@ -82,5 +82,41 @@ class LoginUser:
 
     def drop(self) -> None:
         with psycopg.connect(self.owner_url, autocommit=True) as conn:
-            conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = %s", (self.name,))
+            conn.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = %s", (self.name,)
+            )
             conn.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(self.name)))
+
+
+COMMAND_EXAMPLES: dict[str, dict[str, object]] = {
+    "merchant-response": {"decision": "accept"},
+    "offer-answer": {"accept": True},
+    "messages": {"body": "Hello."},
+    "evidence": {"kind": "photo", "description": "Box.", "sha256": "a" * 64, "size_bytes": 1},
+    "mediation-request": {"reason": "Please."},
+    "assignment": {},
+    "evidence-request": {"from_party": "buyer", "description": "A photo."},
+    "decision": {"outcome": "claim_rejected", "rationale": "Worn."},
+    "return-shipment": {"carrier": "Post", "tracking_number": "T1"},
+    "return-receipt": {"condition": "as_sent"},
+    "refunds": {"amount": "1.00", "payment_reference": "P1"},
+    "legal-escalation": {"reason": "Court."},
+    "legal-outcome": {"outcome": "won", "reference": "R1"},
+    "withdrawal": {"reason": "Found it."},
+    "closure": {"summary": "Done."},
+}
+"""A valid body of each claim command (``POST /claims/{claim_id}/<name>``)."""
+
+CELL_PRINCIPALS: dict[tuple[str, str], str] = {
+    ("buyer", "own buyer"): "b1",
+    ("buyer", "other"): "b2",
+    ("merchant", "own merchant"): "m1",
+    ("merchant", "other"): "m2",
+    ("mediator", "assigned mediator"): "med1",
+    ("mediator", "other"): "med2",
+    ("auditor", "other"): "aud1",
+    ("regulator", "other"): "reg1",
+    ("admin", "other"): "adm1",
+}
+"""Who stands in each cell of the permission matrix (role, relation), for a claim b1 opened on m1 with
+med1 assigned, or for merchant m1."""

@@ -44,6 +44,10 @@ READ_ANY_ROLES = frozenset({Role.MEDIATOR, Role.AUDITOR})
 AS_OF_ROLES = frozenset({Role.MEDIATOR, Role.AUDITOR})
 
 
+ClaimRef = str | Claim
+"""A claim's id, or the claim itself when the caller has loaded it already (the API does, to check access)."""
+
+
 def can_view(actor: Actor, claim: Claim) -> bool:
     """Whether the claim's existence may be revealed to this principal."""
     if actor.role in READ_ANY_ROLES:
@@ -51,6 +55,10 @@ def can_view(actor: Actor, claim: Claim) -> bool:
     return (actor.role is Role.BUYER and actor.id == claim.buyer_id) or (
         actor.role is Role.MERCHANT and actor.id == claim.merchant_id
     )
+
+
+def _name(claim: ClaimRef) -> str:
+    return claim if isinstance(claim, str) else str(claim.id)
 
 
 @dataclass(frozen=True)
@@ -163,7 +171,7 @@ class DisputesApplication(Application[UUID]):
     def respond(
         self,
         actor: Actor,
-        claim_id: str,
+        claim_id: ClaimRef,
         *,
         decision: MerchantDecision,
         amount: str | None,
@@ -178,14 +186,14 @@ class DisputesApplication(Application[UUID]):
         )
 
     def answer_offer(
-        self, actor: Actor, claim_id: str, *, accept: bool, expected_version: int | None = None
+        self, actor: Actor, claim_id: ClaimRef, *, accept: bool, expected_version: int | None = None
     ) -> CommandResult:
         return self._command(
             actor, claim_id, expected_version, lambda c, at: c.answer_offer(actor=actor, accept=accept, at=at)
         )
 
     def post_message(
-        self, actor: Actor, claim_id: str, *, body: str, expected_version: int | None = None
+        self, actor: Actor, claim_id: ClaimRef, *, body: str, expected_version: int | None = None
     ) -> CommandResult:
         return self._command(
             actor, claim_id, expected_version, lambda c, at: c.post_message(actor=actor, body=body, at=at)
@@ -194,7 +202,7 @@ class DisputesApplication(Application[UUID]):
     def add_evidence(
         self,
         actor: Actor,
-        claim_id: str,
+        claim_id: ClaimRef,
         *,
         kind: EvidenceKind,
         description: str,
@@ -219,7 +227,7 @@ class DisputesApplication(Application[UUID]):
         )
 
     def request_mediation(
-        self, actor: Actor, claim_id: str, *, reason: str, expected_version: int | None = None
+        self, actor: Actor, claim_id: ClaimRef, *, reason: str, expected_version: int | None = None
     ) -> CommandResult:
         return self._command(
             actor,
@@ -231,7 +239,7 @@ class DisputesApplication(Application[UUID]):
     def assign_mediator(
         self,
         actor: Actor,
-        claim_id: str,
+        claim_id: ClaimRef,
         *,
         mediator_id: str | None,
         expected_version: int | None = None,
@@ -246,7 +254,7 @@ class DisputesApplication(Application[UUID]):
     def request_evidence(
         self,
         actor: Actor,
-        claim_id: str,
+        claim_id: ClaimRef,
         *,
         from_party: Party,
         description: str,
@@ -270,7 +278,7 @@ class DisputesApplication(Application[UUID]):
     def decide_claim(
         self,
         actor: Actor,
-        claim_id: str,
+        claim_id: ClaimRef,
         *,
         outcome: Outcome,
         amount: str | None,
@@ -294,7 +302,7 @@ class DisputesApplication(Application[UUID]):
     def ship_return(
         self,
         actor: Actor,
-        claim_id: str,
+        claim_id: ClaimRef,
         *,
         carrier: str,
         tracking_number: str,
@@ -310,7 +318,7 @@ class DisputesApplication(Application[UUID]):
     def receive_return(
         self,
         actor: Actor,
-        claim_id: str,
+        claim_id: ClaimRef,
         *,
         condition: ReturnCondition,
         expected_version: int | None = None,
@@ -325,7 +333,7 @@ class DisputesApplication(Application[UUID]):
     def refund(
         self,
         actor: Actor,
-        claim_id: str,
+        claim_id: ClaimRef,
         *,
         amount: str,
         payment_reference: str,
@@ -341,7 +349,7 @@ class DisputesApplication(Application[UUID]):
     def escalate_to_legal(
         self,
         actor: Actor,
-        claim_id: str,
+        claim_id: ClaimRef,
         *,
         reason: str,
         case_reference: str | None,
@@ -359,7 +367,7 @@ class DisputesApplication(Application[UUID]):
     def record_legal_outcome(
         self,
         actor: Actor,
-        claim_id: str,
+        claim_id: ClaimRef,
         *,
         outcome: str,
         reference: str,
@@ -373,14 +381,14 @@ class DisputesApplication(Application[UUID]):
         )
 
     def withdraw(
-        self, actor: Actor, claim_id: str, *, reason: str, expected_version: int | None = None
+        self, actor: Actor, claim_id: ClaimRef, *, reason: str, expected_version: int | None = None
     ) -> CommandResult:
         return self._command(
             actor, claim_id, expected_version, lambda c, at: c.withdraw(actor=actor, reason=reason, at=at)
         )
 
     def close_claim(
-        self, actor: Actor, claim_id: str, *, summary: str, expected_version: int | None = None
+        self, actor: Actor, claim_id: ClaimRef, *, summary: str, expected_version: int | None = None
     ) -> CommandResult:
         return self._command(
             actor, claim_id, expected_version, lambda c, at: c.close(actor=actor, summary=summary, at=at)
@@ -389,7 +397,9 @@ class DisputesApplication(Application[UUID]):
     # ----------------------------------------------------------------------------------------------
     # decide and save, kept apart
     # ----------------------------------------------------------------------------------------------
-    def decide(self, actor: Actor, claim_id: str, expected_version: int | None, decision: Decision) -> Claim:
+    def decide(
+        self, actor: Actor, claim_id: ClaimRef, expected_version: int | None, decision: Decision
+    ) -> Claim:
         """Load the claim as the actor may see it, check If-Match, and let the aggregate decide."""
         claim = self.get_claim(actor, claim_id)
         if expected_version is not None and expected_version != claim.version:
@@ -412,7 +422,7 @@ class DisputesApplication(Application[UUID]):
         return CommandResult(claim=claim, position=max(positions) if positions else None)
 
     def _command(
-        self, actor: Actor, claim_id: str, expected_version: int | None, decision: Decision
+        self, actor: Actor, claim_id: ClaimRef, expected_version: int | None, decision: Decision
     ) -> CommandResult:
         return self.save_claim(self.decide(actor, claim_id, expected_version, decision))
 
@@ -425,8 +435,15 @@ class DisputesApplication(Application[UUID]):
     # ----------------------------------------------------------------------------------------------
     # queries
     # ----------------------------------------------------------------------------------------------
-    def load_claim(self, claim_id: str, version: int | None = None) -> Claim:
-        """The claim, regardless of who asks (for the platform's own processes)."""
+    def load_claim(self, claim_id: ClaimRef, version: int | None = None) -> Claim:
+        """The claim, regardless of who asks (for the platform's own processes).
+
+        Given a claim already loaded, that claim (or, with ``version``, that version of it).
+        """
+        if isinstance(claim_id, Claim):
+            if version is None:
+                return claim_id
+            claim_id = str(claim_id.id)
         uuid = claim_id_of(claim_id)
         try:
             claim: Claim = self.repository.get(uuid, version=version)
@@ -435,25 +452,28 @@ class DisputesApplication(Application[UUID]):
         assert isinstance(claim, Claim)
         return claim
 
-    def get_claim(self, actor: Actor, claim_id: str) -> Claim:
+    def get_claim(self, actor: Actor, claim_id: ClaimRef) -> Claim:
         """The current claim, if this actor may see it (else: not found, revealing nothing)."""
         claim = self.load_claim(claim_id)
         if not can_view(actor, claim):
-            raise errors.ClaimNotFound(f"no claim {claim_id}", claim_id=claim_id)
+            name = _name(claim_id)
+            raise errors.ClaimNotFound(f"no claim {name}", claim_id=name)
         return claim
 
-    def get_claim_at_version(self, actor: Actor, claim_id: str, version: int) -> Claim:
+    def get_claim_at_version(self, actor: Actor, claim_id: ClaimRef, version: int) -> Claim:
         current = self._past_reader(actor, claim_id)
+        claim_id = _name(claim_id)
         if not 1 <= version <= current.version:
             raise errors.VersionNotFound(
                 f"claim {claim_id} has versions 1..{current.version}, not {version}", claim_id=claim_id
             )
         return self.load_claim(claim_id, version=version)
 
-    def get_claim_as_of(self, actor: Actor, claim_id: str, at: datetime) -> Claim:
+    def get_claim_as_of(self, actor: Actor, claim_id: ClaimRef, at: datetime) -> Claim:
         """The claim as it stood at ``at``: every event recorded at or before that moment."""
+        claim_id_text = _name(claim_id)
         if at.tzinfo is None or at.utcoffset() is None:
-            raise errors.InvalidValue("as_of must carry a time zone", claim_id=claim_id)
+            raise errors.InvalidValue("as_of must carry a time zone", claim_id=claim_id_text)
         current = self._past_reader(actor, claim_id)
         version: int | None = None
         for domain_event in self.events.get(current.id):
@@ -462,20 +482,21 @@ class DisputesApplication(Application[UUID]):
             version = domain_event.originator_version
         if version is None:
             raise errors.VersionNotFound(
-                f"claim {claim_id} was opened at {current.opened_at.isoformat()}, after {at.isoformat()}",
-                claim_id=claim_id,
+                f"claim {claim_id_text} was opened at {current.opened_at.isoformat()}, after {at.isoformat()}",
+                claim_id=claim_id_text,
             )
         return self.load_claim(claim_id, version=version)
 
-    def _past_reader(self, actor: Actor, claim_id: str) -> Claim:
+    def _past_reader(self, actor: Actor, claim_id: ClaimRef) -> Claim:
         claim = self.get_claim(actor, claim_id)
         if actor.role not in AS_OF_ROLES:
             raise errors.NotPermitted(
-                "only mediators and auditors may see a claim as it stood in the past", claim_id=claim_id
+                "only mediators and auditors may see a claim as it stood in the past",
+                claim_id=_name(claim_id),
             )
         return claim
 
-    def history(self, actor: Actor, claim_id: str) -> list[EventRecord]:
+    def history(self, actor: Actor, claim_id: ClaimRef) -> list[EventRecord]:
         """Every event of the claim, in version order, with its actor and time."""
         claim = self.get_claim(actor, claim_id)
         return [event_record(e) for e in self.events.get(claim.id)]

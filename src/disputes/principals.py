@@ -14,12 +14,12 @@ import secrets
 import string
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Literal
 
 from disputes.database import ConnectionSource, DatabaseUrl, connect, placeholders
-from disputes.domain.errors import InvalidValue
+from disputes.domain.errors import DisputesError, InvalidValue
 from disputes.domain.parties import TOKEN_ROLES, Actor, Role
 from disputes.migrations import table_required
 
@@ -39,12 +39,30 @@ SELECT_ALL = f"SELECT {_COLUMNS} FROM principal_tokens ORDER BY created_at, toke
 SELECT_UNREVOKED = (
     f"SELECT {_COLUMNS} FROM principal_tokens WHERE revoked_at IS NULL ORDER BY created_at, token_id"
 )
+SELECT_BY_TOKEN_ID = f"SELECT {_COLUMNS} FROM principal_tokens WHERE token_id = ?"
+SELECT_UNREVOKED_ADMINS = (
+    f"SELECT {_COLUMNS} FROM principal_tokens WHERE role = 'admin' AND revoked_at IS NULL"
+)
 REVOKE_BY_TOKEN_ID = "UPDATE principal_tokens SET revoked_at = ? WHERE token_id = ? AND revoked_at IS NULL"
 REVOKE_BY_PRINCIPAL = (
     "UPDATE principal_tokens SET revoked_at = ? WHERE role = ? AND principal_id = ? AND revoked_at IS NULL"
 )
 
 TokenStatus = Literal["active", "revoked", "expired"]
+
+
+class PrincipalNotFound(DisputesError):
+    code = "principal-not-found"
+    title = "No such token"
+    status = 404
+
+
+class LastAdminToken(DisputesError):
+    """Revoking it would leave no admin able to use the API (the CLI can still issue one)."""
+
+    code = "last-admin-token"
+    title = "The last active admin token cannot be revoked"
+    status = 409
 
 
 @dataclass(frozen=True)
@@ -173,6 +191,38 @@ class PrincipalStore:
         with self._transaction() as conn:
             count = conn.execute(self._sql(query), params).rowcount
         return int(count)
+
+    def get(self, token_id: str) -> TokenRecord | None:
+        """The record of one token, by its public id."""
+        with self._transaction(write=False) as conn:
+            row = conn.execute(self._sql(SELECT_BY_TOKEN_ID), (token_id,)).fetchone()
+        return None if row is None else _record(row)
+
+    def revoke_keeping_an_admin(self, token_id: str, *, now: datetime) -> TokenRecord:
+        """Revoke one token by id and return its record (a revoked token's record is returned as it is).
+
+        Refused with :class:`LastAdminToken` when it is the last active admin token, so that the API
+        never locks out every admin; with :class:`PrincipalNotFound` when there is no such token. The
+        admins' tokens are locked for the transaction (SQLite: the write lock), so two admins revoking
+        each other's tokens at once cannot both succeed.
+        """
+        at = _utc(now, "now")
+        lock = SELECT_UNREVOKED_ADMINS + (" FOR UPDATE" if self.db.dialect == "postgres" else "")
+        with self._transaction() as conn:
+            admins = [_record(row) for row in conn.execute(self._sql(lock)).fetchall()]
+            row = conn.execute(self._sql(SELECT_BY_TOKEN_ID), (token_id,)).fetchone()
+            if row is None:
+                raise PrincipalNotFound(f"no token {token_id}")
+            record = _record(row)
+            if record.revoked_at is not None:
+                return record
+            active = [a for a in admins if a.status(at) == "active"]
+            if record.status(at) == "active" and record.role is Role.ADMIN and len(active) <= 1:
+                raise LastAdminToken(
+                    f"{token_id} is the last active admin token; issue another admin token first"
+                )
+            conn.execute(self._sql(REVOKE_BY_TOKEN_ID), (_text(at), token_id))
+        return replace(record, revoked_at=at)
 
     def _sql(self, query: str) -> str:
         return placeholders(query, self.db.dialect)

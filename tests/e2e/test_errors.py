@@ -430,10 +430,31 @@ def test_malformed_claims_get_422_and_open_nothing(api: Api) -> None:
     assert api.post("b1", "/claims", json=GOOD_CLAIM).status_code == 201  # the good one is fine
 
 
+# Who may send each command to a claim of b1 on m1 with med1 assigned (docs/access-control.md).
+SENDER = {
+    "merchant-response": "m1",
+    "offer-answer": "b1",
+    "messages": "m1",
+    "evidence": "m1",
+    "mediation-request": "m1",
+    "assignment": "med1",
+    "evidence-request": "med1",
+    "decision": "med1",
+    "return-shipment": "b1",
+    "return-receipt": "m1",
+    "refunds": "m1",
+    "legal-escalation": "m1",
+    "legal-outcome": "med1",
+    "withdrawal": "b1",
+    "closure": "med1",
+}
+
+
 def test_malformed_commands_get_422_and_record_nothing(api: Api) -> None:
     claim = api.open_claim()
     claim_id = claim["id"]
     on = f"/claims/{claim_id}"
+    api.act("med1", claim_id, "assignment")
     photo = {"kind": "photo", "description": "d", "sha256": SHA, "size_bytes": 5}
     bodies: list[tuple[str, dict[str, Any]]] = [
         ("merchant-response", {"decision": "maybe"}),
@@ -472,7 +493,9 @@ def test_malformed_commands_get_422_and_record_nothing(api: Api) -> None:
         ("withdrawal", {"reason": None}),
         ("closure", {"summary": "s", "reopen": False}),
     ]
-    cases: list[Case] = [("m1", "POST", f"{on}/{command}", {"json": body}) for command, body in bodies]
+    cases: list[Case] = [
+        (SENDER[command], "POST", f"{on}/{command}", {"json": body}) for command, body in bodies
+    ]
     cases += [
         (
             "m1",
@@ -506,7 +529,15 @@ def test_malformed_commands_get_422_and_record_nothing(api: Api) -> None:
     ):
         cases.append(("aud1", "GET", on, {"params": params}))
     assert_refused(api, cases, 422, claim_id)
-    assert api.event_types(claim_id) == ["ClaimOpened"]
+    assert api.event_types(claim_id) == ["ClaimOpened", "MediatorAssigned"]
+
+
+def test_who_may_not_send_a_command_gets_403_or_404_before_its_body_is_read(api: Api) -> None:
+    claim = api.open_claim()
+    on = f"/claims/{claim['id']}"
+    assert_refused(api, [("m1", "POST", f"{on}/offer-answer", {"json": {"accept": "true"}})], 403, claim["id"])
+    assert_refused(api, [("m2", "POST", f"{on}/offer-answer", {"json": {"accept": "true"}})], 404, claim["id"])
+    assert api.event_types(claim["id"]) == ["ClaimOpened"]
 
 
 def test_non_positive_or_over_precise_refunds_get_422_and_record_nothing(api: Api) -> None:

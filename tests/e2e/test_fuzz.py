@@ -3,7 +3,8 @@
 For each operation of the document the server publishes, Hypothesis draws valid requests and
 invalid ones (schemathesis' positive and negative modes), sends each with the token of a role drawn
 too (or none), and for path parameters naming a claim, often the id of a real claim in one of its
-states. Every answer must be no 5xx, have a status, a content type and a body the document declares.
+states; for revocations, often the id of a spare token (never one the fuzzer sends with). Every
+answer must be no 5xx, have a status, a content type and a body the document declares.
 
 Bounded: ``MAX_EXAMPLES`` per operation and mode, derandomized (the same examples each run), no
 Hypothesis database, so it neither flakes nor grows slower with time.
@@ -32,6 +33,7 @@ from schemathesis.checks import (
 )
 
 from disputes.bootstrap import Container
+from disputes.domain.parties import Role
 from disputes.settings import Settings
 from support import ManualClock, migrated_container
 
@@ -75,13 +77,17 @@ def test_the_served_api_survives_the_fuzzer(api: Api) -> None:
     base_url = str(api.http.base_url).rstrip("/")
     claim_ids = _claims(api)
     tokens = {who: api.token(who) for who in SENDERS if who is not None}
+    # Revocations fuzzed with a real token id revoke one of these, never a sender's own token.
+    spares = [api.principals.add(Role.BUYER, f"spare-{n}", now=api.clock())[0].token_id for n in range(3)]
     session = requests.Session()
     operations = [result.ok() for result in schema.get_all_operations()]
     assert len(operations) > 20
 
     for operation in operations:
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
-            _fuzz(operation, mode, base_url, session, tokens, claim_ids)
+            _fuzz(operation, mode, base_url, session, tokens, {"claim_id": claim_ids, "token_id": spares})
+    still = [who for who, token in tokens.items() if api.principals.authenticate(token, api.clock()) is None]
+    assert still == [], "the fuzzer revoked a token it sends with"
 
 
 def _fuzz(
@@ -90,9 +96,10 @@ def _fuzz(
     base_url: str,
     session: requests.Session,
     tokens: dict[str, str],
-    claim_ids: list[str],
+    real_ids: dict[str, list[str]],
 ) -> None:
-    takes_claim = "{claim_id}" in operation.path
+    """Fuzz one operation; path parameters named in ``real_ids`` are often one of those real ids."""
+    named = next((name for name in real_ids if f"{{{name}}}" in operation.path), None)
 
     @settings(
         max_examples=MAX_EXAMPLES,
@@ -104,11 +111,11 @@ def _fuzz(
     @given(
         case=operation.as_strategy(generation_mode=mode),
         who=st.sampled_from(SENDERS),
-        claim=st.sampled_from([*claim_ids, None]),
+        real=st.sampled_from([*(real_ids[named] if named else []), None]),
     )
-    def fuzz(case: Any, who: str | None, claim: str | None) -> None:
-        if takes_claim and claim is not None and mode is GenerationMode.POSITIVE:
-            case.path_parameters = {**(case.path_parameters or {}), "claim_id": claim}
+    def fuzz(case: Any, who: str | None, real: str | None) -> None:
+        if named is not None and real is not None and mode is GenerationMode.POSITIVE:
+            case.path_parameters = {**(case.path_parameters or {}), named: real}
         headers = dict(case.headers or {})
         headers.pop("Authorization", None)
         if who is not None:

@@ -18,7 +18,9 @@ from fastapi.responses import JSONResponse
 from test_concurrency import race
 
 from disputes.api import idempotency as middleware
+from disputes.api import permissions
 from disputes.api.app import create_app
+from disputes.api.permissions import BUYER, Rule
 from disputes.bootstrap import Container
 from disputes.domain.parties import Actor, Role
 from disputes.idempotency import Answer, Attempt, fingerprint
@@ -248,7 +250,7 @@ def test_without_the_header_every_post_runs(api: Api) -> None:
 
 
 def test_a_server_error_is_not_kept_and_a_retry_runs_again(
-    server: tuple[AppSwitch, str], container: Container, clock: ManualClock
+    server: tuple[AppSwitch, str], container: Container, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     runs: list[int] = []
 
@@ -263,6 +265,7 @@ def test_a_server_error_is_not_kept_and_a_retry_runs_again(
 
     app = create_app(container)
     app.add_api_route("/test/flaky", flaky, methods=["POST"])
+    monkeypatch.setitem(permissions.TABLE, ("POST", "/test/flaky"), [Rule("POST", "/test/flaky", BUYER)])
     _, token = container.principals.add(Role.BUYER, "b1", now=clock())
     switch, base_url = server
     headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": "flaky-1"}

@@ -5,15 +5,16 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from disputes import __version__
 from disputes.api import openapi, problems
+from disputes.api.access import check_app, enforce
 from disputes.api.idempotency import IdempotencyMiddleware
 from disputes.api.input_guard import InputGuardMiddleware
 from disputes.api.metrics import count_requests
-from disputes.api.routes import audit, claims, health, reads
+from disputes.api.routes import audit, claims, health, principals, reads
 from disputes.api.security import SecurityHeadersMiddleware, check_production
 from disputes.bootstrap import Container, bootstrap
 from disputes.settings import Settings
@@ -53,6 +54,8 @@ def create_app(container: Container | None = None) -> FastAPI:
         description=DESCRIPTION,
         lifespan=lifespan,
         debug=settings.debug,
+        # Every route, before its own parameters: the permission matrix (docs/access-control.md).
+        dependencies=[Depends(enforce)],
     )
     api.state.container = container
     problems.install(api)
@@ -65,7 +68,7 @@ def create_app(container: Container | None = None) -> FastAPI:
         api.add_middleware(
             CORSMiddleware,
             allow_origins=origins,
-            allow_methods=["GET", "POST"],
+            allow_methods=["GET", "POST", "DELETE"],
             allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "If-Match"],
             expose_headers=["ETag", "Location", "X-Disputes-Position", "Idempotent-Replayed"],
         )
@@ -74,6 +77,8 @@ def create_app(container: Container | None = None) -> FastAPI:
     api.include_router(claims.router)
     api.include_router(reads.router)
     api.include_router(audit.router)
+    api.include_router(principals.router)
     api.include_router(health.router)
     openapi.install(api)
+    check_app(api)  # a route without a rule in the permission matrix is never served
     return api

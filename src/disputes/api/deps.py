@@ -13,9 +13,11 @@ from disputes.api.problems import ApiProblem
 from disputes.api.security import log_failed_authentication
 from disputes.application import DisputesApplication
 from disputes.bootstrap import Container
-from disputes.domain.parties import Actor, Role
+from disputes.domain.parties import Actor
 
-_bearer = HTTPBearer(auto_error=False, description="A token from `disputes principals add`")
+_bearer = HTTPBearer(
+    auto_error=False, description="A token from `disputes principals add` or `POST /principals` (admins)"
+)
 _IF_MATCH = re.compile(r'^\s*(?:W/)?"?([0-9]{1,9})"?\s*$')
 _UNAUTHORIZED = {"WWW-Authenticate": "Bearer"}
 
@@ -56,11 +58,10 @@ def _log_failure(request: Request, reason: str) -> None:
     )
 
 
-def get_actor(
-    request: Request,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> Actor:
-    if credentials is None:
+def require_actor(request: Request) -> Actor:
+    """The authenticated principal of the request; 401 without a bearer token or with a bad one."""
+    scheme, token = get_authorization_scheme_param(request.headers.get("Authorization"))
+    if not (scheme.lower() == "bearer" and token):
         _log_failure(request, "missing" if "Authorization" not in request.headers else "malformed")
         raise ApiProblem(
             401,
@@ -78,6 +79,14 @@ def get_actor(
     return actor
 
 
+def get_actor(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Actor:
+    """The route's actor (declaring the bearer scheme in the API document)."""
+    return require_actor(request)
+
+
 def expected_version(
     if_match: Annotated[
         str | None,
@@ -90,18 +99,6 @@ def expected_version(
     if found is None:
         raise ApiProblem(422, "invalid-if-match", "Invalid If-Match", 'If-Match must be a version like "3"')
     return int(found.group(1))
-
-
-def require_role(*roles: Role):  # type: ignore[no-untyped-def]
-    """A dependency admitting only principals of these roles (403 for the others)."""
-
-    def check(actor: Annotated[Actor, Depends(get_actor)]) -> Actor:
-        if actor.role not in roles:
-            names = ", ".join(r.value for r in roles)
-            raise ApiProblem(403, "forbidden-role", "Forbidden", f"only {names} may do this")
-        return actor
-
-    return check
 
 
 App = Annotated[DisputesApplication, Depends(get_application)]

@@ -34,8 +34,12 @@ KEPT_HEADERS = frozenset({"content-type", "content-disposition", "etag", "locati
 WAIT_SECONDS = 5.0
 POLL_SECONDS = 0.05
 RETRY_AFTER_SECONDS = 1
-RECORD_NOTHING = frozenset({"/exports"})
-"""POSTs that record nothing (an export only reads): retried freely, never stored (a bundle is large)."""
+NEVER_STORED = frozenset({"/exports", "/principals"})
+"""POSTs whose answers are never kept, so a key on them has no effect. An export records nothing (it
+only reads) and its bundle is large: a retry simply exports again. A new token is shown once and only
+its digest is stored: keeping the answer would keep the token itself in the database, and replay it.
+A retried token creation issues a second token; the first is listed by ``GET /principals`` and can
+be revoked."""
 log = logging.getLogger("disputes.api")
 
 
@@ -44,7 +48,7 @@ class IdempotencyMiddleware:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] != "POST" or scope["path"] in RECORD_NOTHING:
+        if scope["type"] != "http" or scope["method"] != "POST" or scope["path"] in NEVER_STORED:
             await self.app(scope, receive, send)
             return
         request = Request(scope)

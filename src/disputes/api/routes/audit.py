@@ -14,7 +14,7 @@ from fastapi.responses import FileResponse
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from starlette.background import BackgroundTask
 
-from disputes.api.deps import get_container, require_role
+from disputes.api.deps import CurrentActor, get_container
 from disputes.api.problems import PROBLEM_MEDIA_TYPE, ApiProblem
 from disputes.api.schemas import Problem
 from disputes.application import DisputesApplication
@@ -24,7 +24,6 @@ from disputes.audit.keys import load_signing_key
 from disputes.audit.replay import replay
 from disputes.bootstrap import Container
 from disputes.domain.claim import claim_id_of
-from disputes.domain.parties import Actor, Role
 from disputes.event_data import EventRecord
 
 ZIP_MEDIA_TYPE = "application/zip"
@@ -75,7 +74,7 @@ def _problem(status: int, description: str) -> dict[str, Any]:
 def create_export(
     body: ExportCreate,
     container: Annotated[Container, Depends(get_container)],
-    actor: Annotated[Actor, Depends(require_role(Role.REGULATOR, Role.AUDITOR))],
+    actor: CurrentActor,
 ) -> FileResponse:
     """Export the signed audit trail of a period or of one claim (regulators, auditors)."""
     key_file = container.settings.signing_key_file

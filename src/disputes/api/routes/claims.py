@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response, status
+from fastapi import APIRouter, Query, Response, status
 
-from disputes.api.deps import App, CurrentActor, ExpectedVersion, require_role
+from disputes.api.access import Permit
+from disputes.api.deps import App, CurrentActor, ExpectedVersion
 from disputes.api.problems import PROBLEM_MEDIA_TYPE, ApiProblem
 from disputes.api.routes.audit import history_with_diff
 from disputes.api.schemas import (
@@ -37,7 +38,6 @@ from disputes.api.schemas import (
 )
 from disputes.application import CommandResult, DisputesApplication
 from disputes.domain.claim import Claim
-from disputes.domain.parties import Actor, Role
 from disputes.event_data import parse_rfc3339
 
 POSITION_HEADER = "X-Disputes-Position"
@@ -46,7 +46,7 @@ POSITION_HEADER = "X-Disputes-Position"
 def _problems(*codes: int) -> dict[int | str, dict[str, object]]:
     described = {
         401: "no token, or an unknown, revoked or expired one",
-        403: "the claim is visible to you but you may not do this",
+        403: "the claim is visible to you but you may not do this (docs/access-control.md)",
         404: "no such claim, or not visible to you",
         409: "refused by a claim rule, or a concurrent change won",
         412: "If-Match names a version that is not the current one",
@@ -84,7 +84,7 @@ def open_claim(
     body: ClaimCreate,
     response: Response,
     app: App,
-    actor: Annotated[Actor, Depends(require_role(Role.BUYER))],
+    actor: CurrentActor,
 ) -> ClaimPublic:
     """Open a claim on an order (buyers)."""
     result = app.open_claim(actor, **body.model_dump())
@@ -102,6 +102,7 @@ def get_claim(
     response: Response,
     app: App,
     actor: CurrentActor,
+    access: Permit,
     as_of_version: Annotated[int | None, Query(ge=1, description="the claim at this version")] = None,
     as_of: Annotated[
         str | None, Query(description="RFC 3339 time: the claim as it stood then (auditors, mediators)")
@@ -110,11 +111,12 @@ def get_claim(
     """The claim now, or as it stood at a version or a time."""
     if as_of_version is not None and as_of is not None:
         raise ApiProblem(422, "validation-error", "Invalid request", "give as_of_version or as_of, not both")
+    claim = access.the_claim
     if as_of_version is not None:
-        return _shown(response, app, app.get_claim_at_version(actor, claim_id, as_of_version))
+        return _shown(response, app, app.get_claim_at_version(actor, claim, as_of_version))
     if as_of is not None:
-        return _shown(response, app, app.get_claim_as_of(actor, claim_id, parse_time(as_of, "as_of")))
-    return _shown(response, app, app.get_claim(actor, claim_id))
+        return _shown(response, app, app.get_claim_as_of(actor, claim, parse_time(as_of, "as_of")))
+    return _shown(response, app, app.get_claim(actor, claim))
 
 
 @router.get(
@@ -126,12 +128,13 @@ def get_history(
     claim_id: str,
     app: App,
     actor: CurrentActor,
+    access: Permit,
     diff: Annotated[
         bool, Query(description="add to each event the fields it changed (before, after)")
     ] = False,
 ) -> list[HistoryChangesEntry] | list[HistoryEntry]:
     """Every event of the claim in order, with who did it and when."""
-    records = app.history(actor, claim_id)
+    records = app.history(actor, access.the_claim)
     if diff:
         return [HistoryChangesEntry.model_validate(entry) for entry in history_with_diff(app, records)]
     return [HistoryEntry.of(r) for r in records]
@@ -248,9 +251,11 @@ def _add_command_route(command: Command) -> None:
         response: Response,
         app: App,
         actor: CurrentActor,
+        access: Permit,
         version: ExpectedVersion,
     ) -> ClaimPublic:
-        result = command.handler(app, actor, claim_id, **body.model_dump(), expected_version=version)
+        claim = access.the_claim  # loaded once, by the access check
+        result = command.handler(app, actor, claim, **body.model_dump(), expected_version=version)
         return _answer(response, app, result)
 
     # FastAPI reads the body's schema from the annotation: give each route its own.

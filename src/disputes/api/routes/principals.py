@@ -1,0 +1,72 @@
+"""Administration of principals: issue, list and revoke API tokens (admins; the matrix says so).
+
+A token is shown once, in the answer that issues it; only its SHA-256 digest is stored. Listings and
+revocations name a token by its public ``token_id``. The same store serves ``disputes principals``.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, status
+
+from disputes.api.deps import CurrentActor, get_container
+from disputes.api.problems import PROBLEM_MEDIA_TYPE
+from disputes.api.schemas import PrincipalCreate, PrincipalCreated, PrincipalPublic, Problem
+from disputes.bootstrap import Container
+from disputes.domain.parties import Role
+from disputes.principals import TokenRecord
+
+router = APIRouter(prefix="/principals", tags=["administration"])
+ContainerDep = Annotated[Container, Depends(get_container)]
+TokenId = Annotated[str, Path(pattern=r"^[A-Za-z0-9]{12}$", description="the token's public id, as listed")]
+
+
+def _problem(description: str) -> dict[str, Any]:
+    return {"model": Problem, "description": description, "content": {PROBLEM_MEDIA_TYPE: {}}}
+
+
+def _public(record: TokenRecord, container: Container) -> PrincipalPublic:
+    return PrincipalPublic.of(record, container.clock())
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    responses={403: _problem("only admins manage principals"), 422: _problem("malformed input")},
+    summary="Issue a token for a principal (admins); the token is shown only in this answer",
+)
+def create_principal(body: PrincipalCreate, container: ContainerDep, actor: CurrentActor) -> PrincipalCreated:
+    """Issue a token for a principal (admins); the token is shown only in this answer."""
+    now = container.clock()
+    expires_at = body.expires_at
+    if body.ttl_seconds is not None:
+        expires_at = now + timedelta(seconds=body.ttl_seconds)
+    record, token = container.principals.add(Role(body.role.value), body.id, expires_at, now=now)
+    return PrincipalCreated(**_public(record, container).model_dump(), token=token)
+
+
+@router.get(
+    "",
+    responses={403: _problem("only admins manage principals")},
+    summary="Every token issued, oldest first, never the token itself (admins)",
+)
+def list_principals(container: ContainerDep, actor: CurrentActor) -> list[PrincipalPublic]:
+    """Every token issued, oldest first, never the token itself (admins)."""
+    return [_public(record, container) for record in container.principals.list()]
+
+
+@router.delete(
+    "/{token_id}",
+    responses={
+        403: _problem("only admins manage principals"),
+        404: _problem("no token with this id"),
+        409: _problem("the last active admin token cannot be revoked"),
+    },
+    summary="Revoke a token at once (admins); revoking a revoked token changes nothing",
+)
+def revoke_principal(token_id: TokenId, container: ContainerDep, actor: CurrentActor) -> PrincipalPublic:
+    """Revoke a token at once (admins); revoking a revoked token changes nothing."""
+    record = container.principals.revoke_keeping_an_admin(token_id, now=container.clock())
+    return _public(record, container)
