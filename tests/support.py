@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
@@ -40,3 +40,18 @@ def migrated_container(settings: Settings, clock: ManualClock) -> Iterator[Conta
         yield built
     finally:
         built.close()
+
+
+def run_together(*work: Callable[[], None]) -> None:
+    """Run each function in a thread of its own, all released at once; return when all are done."""
+    start = threading.Barrier(len(work))
+
+    def released(fn: Callable[[], None]) -> None:
+        start.wait()
+        fn()
+
+    threads = [threading.Thread(target=released, args=(fn,)) for fn in work]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()

@@ -17,7 +17,7 @@ from disputes.api.routes import audit, claims, health, reads
 from disputes.api.security import SecurityHeadersMiddleware, check_production
 from disputes.bootstrap import Container, bootstrap
 from disputes.settings import Settings
-from projections import deadline_engine
+from projections import deadline_engine, standing_engine
 from projections.readside import start_in_process
 
 DESCRIPTION = """After-sales disputes: buyers open claims on orders, merchants answer, mediators decide,
@@ -39,9 +39,11 @@ def create_app(container: Container | None = None) -> FastAPI:
         projections = start_in_process(container)
         api.state.read_side = projections.read_side
         deadlines = deadline_engine.start_in_process(container)  # unless DISPUTES_DEADLINES_IN_PROCESS=false
+        standing = standing_engine.start_in_process(container)  # the same setting
         try:
             yield
         finally:
+            standing.stop()
             deadlines.stop()
             projections.stop()
             if owned:
