@@ -13,7 +13,7 @@ from disputes.api import openapi, problems
 from disputes.api.idempotency import IdempotencyMiddleware
 from disputes.api.input_guard import InputGuardMiddleware
 from disputes.api.metrics import count_requests
-from disputes.api.routes import audit, claims, health, reads
+from disputes.api.routes import audit, claims, health, reads, standing
 from disputes.api.security import SecurityHeadersMiddleware, check_production
 from disputes.bootstrap import Container, bootstrap
 from disputes.settings import Settings
@@ -75,6 +75,7 @@ def create_app(container: Container | None = None) -> FastAPI:
     api.add_middleware(SecurityHeadersMiddleware, hsts=settings.env == "production")
     api.include_router(claims.router)
     api.include_router(reads.router)
+    api.include_router(standing.router)
     api.include_router(audit.router)
     api.include_router(health.router)
     openapi.install(api)
