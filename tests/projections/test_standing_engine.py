@@ -18,7 +18,7 @@ from disputes.settings import Settings
 from disputes.standing_service import MerchantStandings
 from projections.readside import build_runner
 from projections.runner import ProjectionRunner
-from projections.standing_engine import StandingEngine
+from projections.standing_engine import StandingEngine, start_in_process
 from projections.store import ViewStore
 from support import migrated_container, run_together
 
@@ -213,3 +213,18 @@ def test_two_engines_on_one_postgresql_record_each_crossing_once(postgres_url: s
         standings = MerchantStandings(container.app)
         for n in range(4):
             assert [r["type"] for r in history(standings, f"m{n}")] == ["StandingOpened", "Restricted"]
+
+
+def test_the_engine_runs_in_a_thread_of_the_server_unless_the_engines_are_switched_off(
+    container: Container,
+) -> None:
+    handle = start_in_process(container)
+    try:
+        assert handle.running and isinstance(handle.engine, StandingEngine)
+    finally:
+        handle.stop()
+    assert not handle.running
+    container.settings = container.settings.model_copy(update={"deadlines_in_process": False})
+    off = start_in_process(container)
+    assert not off.running
+    off.stop()
