@@ -17,7 +17,8 @@ from disputes.domain.standing import AppealOutcome, standing_id_for
 from disputes.settings import Settings
 from disputes.standing_service import MerchantStandings
 from projections.readside import build_runner
-from projections.runner import ProjectionRunner
+from projections.runner import ProjectionRunner, reset
+from projections.scorecard import ScorecardProjection
 from projections.standing_engine import StandingEngine, start_in_process
 from projections.store import ViewStore
 from support import migrated_container, run_together
@@ -103,6 +104,29 @@ def test_the_standing_follows_the_figures_from_warned_to_restricted_to_reinstate
     assert [r["data"].get("rule") for r in history(standings)] == [
         None, "scorecard-watch-warns", "scorecard-restricted-restricts", "scorecard-recovered-reinstates"
     ]
+
+
+def test_a_fresh_engine_beside_a_scorecard_view_being_rebuilt_records_nothing_from_the_past(
+    claims: Claims, runner: ProjectionRunner, engine: StandingEngine, container: Container
+) -> None:
+    lost(claims, count=3)
+    settled(claims, count=1)  # 3 of 4 lost: 55
+    assert review(runner, engine) == [("m1", "Restricted", "good", "restricted")]
+    settled(claims, count=4)  # 3 of 8 lost: 78
+    assert review(runner, engine) == [("m1", "Reinstated", "restricted", "watch")]
+
+    reset(ViewStore(container.settings.database), [ScorecardProjection()])
+    partial = build_runner(container, ["scorecard"], batch_size=15, catchup_batch_size=15)
+    try:
+        partial.step()  # the three lost claims only: restricted, as the merchant was then
+    finally:
+        partial.close()
+    fresh = StandingEngine(container.app, ViewStore(container.settings.database))
+    try:
+        assert fresh.tick().recorded == []
+    finally:
+        fresh.close()
+    assert review(runner, engine) == []
 
 
 def test_only_merchants_whose_figures_moved_are_reviewed(

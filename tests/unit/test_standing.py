@@ -40,9 +40,12 @@ def figures(tier: Tier, score: int = 50, position: int = 10) -> StandingFigures:
     )
 
 
-def reviewed(standing: MerchantStanding, tier: Tier, minutes: int = 1) -> str | None:
+def reviewed(standing: MerchantStanding, tier: Tier, minutes: int = 1, position: int | None = None) -> str | None:
     found = standing.review(
-        figures=figures(tier), actor=STANDING_ENGINE, policy_version="2026-11", at=AT + timedelta(minutes=minutes)
+        figures=figures(tier, position=10 + minutes if position is None else position),
+        actor=STANDING_ENGINE,
+        policy_version="2026-11",
+        at=AT + timedelta(minutes=minutes),
     )
     return None if found is None else found.event
 
@@ -198,3 +201,10 @@ def test_which_event_a_change_of_tier_calls_for(
 ) -> None:
     found = crossing(standing_tier, before, now)
     assert (None if found is None else (found.event, found.from_tier, found.to_tier)) == expected
+
+
+def test_figures_older_than_those_last_recorded_are_ignored(restricted: MerchantStanding) -> None:
+    # A scorecard view rebuilt from the start shows the merchant as it was: no crossing is recorded.
+    assert reviewed(restricted, Tier.GOOD, 2, position=3) is None
+    assert restricted.tier == "restricted"
+    assert reviewed(restricted, Tier.GOOD, 3, position=40) == "Reinstated"

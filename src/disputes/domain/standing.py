@@ -156,9 +156,15 @@ class MerchantStanding(Aggregate):
     # the engine
     # ----------------------------------------------------------------------------------------------
     def review(self, *, figures: StandingFigures, actor: Actor, policy_version: str, at: datetime) -> Crossing | None:
-        """Record the crossing the figures call for, if any; an open appeal of the old standing lapses."""
+        """Record the crossing the figures call for, if any; an open appeal of the old standing lapses.
+
+        Figures read at an earlier log position than those the standing last recorded are ignored: a
+        scorecard view being rebuilt shows the past, not a new crossing.
+        """
         if actor.role is not Role.SYSTEM:
             raise self._refuse(errors.NotPermitted, f"{actor} may not change a standing by figures")
+        if self.figures is not None and figures.as_of_position < int(self.figures["as_of_position"]):
+            return None  # older than the figures last recorded (a view being rebuilt): nothing to act on
         found = crossing(Tier(self.tier), Tier(self.figures_tier), figures.tier)
         if found is None:
             return None
