@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -120,3 +120,18 @@ CELL_PRINCIPALS: dict[tuple[str, str], str] = {
 }
 """Who stands in each cell of the permission matrix (role, relation), for a claim b1 opened on m1 with
 med1 assigned, or for merchant m1."""
+
+
+def run_together(*work: Callable[[], None]) -> None:
+    """Run each function in a thread of its own, all released at once; return when all are done."""
+    start = threading.Barrier(len(work))
+
+    def released(fn: Callable[[], None]) -> None:
+        start.wait()
+        fn()
+
+    threads = [threading.Thread(target=released, args=(fn,)) for fn in work]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, JSONTranscoder
 
 from disputes.domain import errors
@@ -412,14 +413,23 @@ class DisputesApplication(Application[UUID]):
 
     def save_claim(self, claim: Claim) -> CommandResult:
         """Record the claim's new events; a lost race raises ConcurrentUpdate and records nothing."""
+        return CommandResult(claim=claim, position=self.record(claim, what="claim"))
+
+    def record(self, aggregate: Aggregate, *, what: str) -> int | None:
+        """Save the aggregate's new events; the position of the last one (None if there were none).
+
+        A lost race raises ConcurrentUpdate and records nothing. ``what`` names the aggregate in the
+        refusal ("claim", "standing"); a claim's refusal carries its id.
+        """
         try:
-            recordings = self.save(claim)
+            recordings = self.save(aggregate)
         except IntegrityError:
             raise errors.ConcurrentUpdate(
-                "another command changed this claim first; reload it and try again", claim_id=str(claim.id)
+                f"another command changed this {what} first; reload it and try again",
+                claim_id=str(aggregate.id) if isinstance(aggregate, Claim) else None,
             ) from None
         positions = [r.notification.id for r in recordings if r.notification.id is not None]
-        return CommandResult(claim=claim, position=max(positions) if positions else None)
+        return max(positions) if positions else None
 
     def _command(
         self, actor: Actor, claim_id: ClaimRef, expected_version: int | None, decision: Decision
@@ -449,7 +459,8 @@ class DisputesApplication(Application[UUID]):
             claim: Claim = self.repository.get(uuid, version=version)
         except AggregateNotFoundError:
             raise errors.ClaimNotFound(f"no claim {claim_id}", claim_id=claim_id) from None
-        assert isinstance(claim, Claim)
+        if not isinstance(claim, Claim):  # another aggregate's id (a merchant's standing)
+            raise errors.ClaimNotFound(f"no claim {claim_id}", claim_id=claim_id)
         return claim
 
     def get_claim(self, actor: Actor, claim_id: ClaimRef) -> Claim:

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from typing import ClassVar
 
 from disputes.audit.chain import AuditSeal
-from projections.changes import Change
+from projections.changes import Change, OtherEvent
 from projections.runner import Projection
 from projections.store import ViewConnection
 
@@ -18,9 +18,11 @@ from projections.store import ViewConnection
 class AuditSealProjection(Projection):
     name: ClassVar[str] = "audit_seal"
     tables: ClassVar[tuple[str, ...]] = ()
+    claims_only: ClassVar[bool] = False
+    """The chain runs over the whole log: a merchant's standing events are sealed too."""
 
     def __init__(self) -> None:
         self.seal = AuditSeal()
 
-    def process(self, changes: Sequence[Change], tx: ViewConnection) -> None:
+    def process(self, changes: Sequence[Change | OtherEvent], tx: ViewConnection) -> None:
         self.seal.process_batch(changes, tx)

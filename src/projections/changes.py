@@ -155,6 +155,18 @@ class Change(NamedTuple):
         return getattr(self.event, name, default)
 
 
+class OtherEvent(NamedTuple):
+    """An event of an aggregate that is not a claim (a merchant's standing), at its position.
+
+    The claim views never see one; a projection that follows the whole log (the audit seal) gets them
+    in store order among the changes (``Projection.claims_only = False``).
+    """
+
+    position: int
+    event: Any
+    type: str
+
+
 def closed_deadlines(change: Change) -> tuple[DeadlineClosed, ...]:
     """The deadlines open before this change that are not open after it."""
     return change.closed

@@ -10,7 +10,6 @@ against one store, and each deadline fires once.
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,9 +17,9 @@ from typing import Any
 from disputes.application import DisputesApplication
 from disputes.bootstrap import Container
 from disputes.domain import errors
-from projections.background import BackgroundLoop
+from projections.background import EngineThread, ViewEngine, start_engine
 from projections.deadlines import DueDeadline, due_deadlines
-from projections.store import ViewConnection, ViewStore
+from projections.store import ViewStore
 
 log = logging.getLogger("disputes.deadlines")
 SKIPPED = (errors.InvalidTransition, errors.ClaimClosed, errors.ConcurrentUpdate, errors.ClaimNotFound)
@@ -42,8 +41,11 @@ class TickResult:
     skipped: int = 0
 
 
-class DeadlineEngine:
+class DeadlineEngine(ViewEngine):
     """Fires the due deadlines of the ``deadlines`` view, once each."""
+
+    what = "deadline engine"
+    logger = log
 
     def __init__(
         self,
@@ -53,27 +55,12 @@ class DeadlineEngine:
         batch_size: int = 100,
         before_tick: Callable[[], Any] | None = None,
     ) -> None:
+        super().__init__(store)
         self.app = app
-        self.store = store
         self.batch_size = batch_size
         self.before_tick = before_tick
         """Called first in each tick (the standalone worker catches the view up there)."""
-        self._conn: ViewConnection | None = None
         self._tried: set[DueDeadline] = set()
-        self.last_error: BaseException | None = None
-
-    @property
-    def conn(self) -> ViewConnection:
-        if self._conn is None:
-            self._conn = self.store.connect()
-        return self._conn
-
-    def close(self) -> None:
-        if self._conn is not None:
-            try:
-                self._conn.close()
-            finally:
-                self._conn = None
 
     def tick(self) -> TickResult:
         """Fire every deadline due by the application's clock (as far as the view knows)."""
@@ -100,46 +87,13 @@ class DeadlineEngine:
             result.fired.append(fired)
         return result
 
-    def run_forever(self, stop: threading.Event, poll_seconds: float = 1.0) -> None:
-        """Tick every ``poll_seconds`` until ``stop`` is set. Errors are logged and retried."""
-        while not stop.is_set():
-            try:
-                self.tick()
-                self.last_error = None
-            except Exception as error:
-                self.last_error = error
-                log.warning("deadline engine failed (%s: %s); retrying", type(error).__name__, error)
-                self.close()
-            stop.wait(poll_seconds)
 
-
-class InProcessDeadlines:
-    """The handle of :func:`start_in_process`: the engine's thread in this process."""
-
-    def __init__(self, container: Container) -> None:
-        settings = container.settings
-        self.engine = DeadlineEngine(container.app, ViewStore(settings.database))
-        self._loop: BackgroundLoop | None = None
-        if settings.deadlines_in_process:
-            poll = settings.deadline_poll_seconds
-            self._loop = BackgroundLoop(
-                lambda stop: self.engine.run_forever(stop, poll), "disputes-deadlines"
-            )
-
-    @property
-    def running(self) -> bool:
-        return self._loop is not None and self._loop.running
-
-    def stop(self, timeout: float = 10.0) -> None:
-        if self._loop is not None:
-            self._loop.stop(timeout)
-        self.engine.close()
-
-
-def start_in_process(container: Container) -> InProcessDeadlines:
+def start_in_process(container: Container) -> EngineThread:
     """Run the deadline engine in a thread of this process (unless DISPUTES_DEADLINES_IN_PROCESS=false).
 
     The ``deadlines`` view it reads is kept by the projections (in process, or ``disputes project``).
     Call ``.stop()`` on the handle at shutdown.
     """
-    return InProcessDeadlines(container)
+    return start_engine(
+        container, DeadlineEngine(container.app, ViewStore(container.settings.database)), "disputes-deadlines"
+    )

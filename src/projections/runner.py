@@ -40,7 +40,7 @@ from uuid import UUID
 from eventsourcing.application import Application
 
 from disputes.domain.policy import Windows
-from projections.changes import CLAIM_TOPIC_PREFIX, Change, ClaimStates
+from projections.changes import CLAIM_TOPIC_PREFIX, Change, ClaimStates, OtherEvent
 from projections.store import ViewConnection, ViewStore, lock_key, time_text
 
 log = logging.getLogger("disputes.projections")
@@ -69,6 +69,8 @@ class Projection(ABC):
     name: ClassVar[str]
     tables: ClassVar[tuple[str, ...]]
     """Its tables, emptied by a rebuild."""
+    claims_only: ClassVar[bool] = True
+    """False: ``process`` also gets the events of other aggregates, as :class:`OtherEvent`, in order."""
 
     @abstractmethod
     def process(self, changes: Sequence[Change], tx: ViewConnection) -> None:
@@ -92,6 +94,8 @@ class Batch:
     read: int
     size: int = 0
     """How many notifications were asked for."""
+    events: Sequence[Change | OtherEvent] = ()
+    """Every event of the batch in order, other aggregates' too (``changes`` itself when all are claims')."""
 
     @property
     def empty(self) -> bool:
@@ -201,9 +205,9 @@ class ProjectionRunner:
             notifications = self.app.recorder.select_notifications(start, size, inclusive_of_start=False)
             if not notifications:
                 return Batch(stack, owned, positions, [], start, start, 0, size)
-            changes = self._changes(notifications)
+            changes, events = self._changes(notifications)
             return Batch(
-                stack, owned, positions, changes, start, notifications[-1].id, len(notifications), size
+                stack, owned, positions, changes, start, notifications[-1].id, len(notifications), size, events
             )
         except BaseException:
             self.states.clear()
@@ -228,7 +232,8 @@ class ProjectionRunner:
                     if at >= batch.last:
                         continue
                     # Usually every projection stood where the batch started: all the changes are its own.
-                    mine = batch.changes if at <= batch.start else [c for c in batch.changes if c.position > at]
+                    source: Sequence[Any] = batch.changes if projection.claims_only else batch.events
+                    mine = source if at <= batch.start else [c for c in source if c.position > at]
                     if mine:
                         projection.process(mine, conn)
                     self._advance(conn, projection.name, at, batch.last)
@@ -238,15 +243,27 @@ class ProjectionRunner:
             self.states.clear()
             raise
 
-    def _changes(self, notifications: Sequence[Any]) -> list[Change]:
+    def _changes(self, notifications: Sequence[Any]) -> tuple[list[Change], Sequence[Change | OtherEvent]]:
+        """The claim changes, and every event in order (the same list when all are claim events)."""
         decode = self.app.mapper.to_domain_event
         change = self.states.change
-        return [
+        changes = [
             change(notification.id, decode(notification))
             for notification in notifications
             # Another aggregate's event: the claim views have nothing to do with it.
             if notification.topic.startswith(CLAIM_TOPIC_PREFIX)
         ]
+        if len(changes) == len(notifications):
+            return changes, changes
+        claims = iter(changes)
+        events: list[Change | OtherEvent] = []
+        for notification in notifications:
+            if notification.topic.startswith(CLAIM_TOPIC_PREFIX):
+                events.append(next(claims))
+            else:
+                other = decode(notification)
+                events.append(OtherEvent(notification.id, other, type(other).__name__))
+        return changes, events
 
     @staticmethod
     def _advance(conn: ViewConnection, name: str, old: int, new: int) -> None:

@@ -83,6 +83,12 @@ EXAMPLES: dict[tuple[str, str], Example] = {
     ("GET", "/claims"): lambda w: {"params": {"min_position": w.head()}},
     ("GET", "/queue"): lambda w: {"params": {"min_position": w.head()}},
     ("GET", "/merchants/{merchant_id}/scorecard"): lambda w: {"params": {"min_position": w.head()}},
+    ("GET", "/merchants/{merchant_id}/standing"): lambda w: {},
+    ("GET", "/merchants/{merchant_id}/standing/history"): lambda w: {},
+    ("POST", "/merchants/{merchant_id}/standing/appeals"): _body({"reason": "The losses were a carrier's."}),
+    ("POST", "/merchants/{merchant_id}/standing/appeals/decision"): _body(
+        {"outcome": "upheld", "rationale": "The figures stand."}
+    ),
     ("GET", "/reports/audit"): lambda w: {"params": {"from": "2026-11-01", "to": "2026-11-30"}},
     ("POST", "/exports"): lambda w: {"json": {"from": "2026-11-01T00:00:00Z", "to": "2026-12-01T00:00:00Z"}},
     ("POST", "/principals"): lambda w: {"json": {"role": "buyer", "id": f"new-{next(_numbers)}"}},

@@ -3,8 +3,7 @@ outcome, once, and names the rule; a claim that moved on meanwhile fires nothing
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from typing import Any
 
@@ -20,7 +19,7 @@ from projections.queue import QueueFilters, work_queue
 from projections.readside import build_runner
 from projections.runner import ProjectionRunner
 from projections.store import ViewConnection, ViewStore
-from support import migrated_container
+from support import migrated_container, run_together
 
 
 @pytest.fixture
@@ -281,17 +280,11 @@ def test_two_engines_on_one_postgresql_fire_each_deadline_once(postgres_url: str
             DeadlineEngine(c.app, ViewStore(settings.database)) for c in (container, other)
         ]
         results: list[list[str]] = [[], []]
-        start = threading.Barrier(2)
 
-        def work(n: int) -> None:
-            start.wait()
-            results[n] = [f.claim_id for f in engines[n].tick().fired]
+        def work(n: int) -> Callable[[], None]:
+            return lambda: results.__setitem__(n, [f.claim_id for f in engines[n].tick().fired])
 
-        threads = [threading.Thread(target=work, args=(n,)) for n in range(2)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+        run_together(work(0), work(1))
         for e in engines:
             e.close()
         assert sorted(results[0] + results[1]) == sorted(ids)

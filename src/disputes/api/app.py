@@ -14,11 +14,11 @@ from disputes.api.access import check_app, enforce
 from disputes.api.idempotency import IdempotencyMiddleware
 from disputes.api.input_guard import InputGuardMiddleware
 from disputes.api.metrics import count_requests
-from disputes.api.routes import audit, claims, health, principals, reads
+from disputes.api.routes import audit, claims, health, principals, reads, standing
 from disputes.api.security import SecurityHeadersMiddleware, check_production
 from disputes.bootstrap import Container, bootstrap
 from disputes.settings import Settings
-from projections import deadline_engine
+from projections import deadline_engine, standing_engine
 from projections.readside import start_in_process
 
 DESCRIPTION = """After-sales disputes: buyers open claims on orders, merchants answer, mediators decide,
@@ -40,9 +40,11 @@ def create_app(container: Container | None = None) -> FastAPI:
         projections = start_in_process(container)
         api.state.read_side = projections.read_side
         deadlines = deadline_engine.start_in_process(container)  # unless DISPUTES_DEADLINES_IN_PROCESS=false
+        standing = standing_engine.start_in_process(container)  # the same setting
         try:
             yield
         finally:
+            standing.stop()
             deadlines.stop()
             projections.stop()
             if owned:
@@ -76,6 +78,7 @@ def create_app(container: Container | None = None) -> FastAPI:
     api.add_middleware(SecurityHeadersMiddleware, hsts=settings.env == "production")
     api.include_router(claims.router)
     api.include_router(reads.router)
+    api.include_router(standing.router)
     api.include_router(audit.router)
     api.include_router(principals.router)
     api.include_router(health.router)

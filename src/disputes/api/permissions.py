@@ -91,6 +91,8 @@ EVERYONE: Who = frozenset().union(*(_any(role) for role in TOKEN_ROLES))
 PARTIES: Who = OWN_BUYER | OWN_MERCHANT | ASSIGNED_MEDIATOR
 CLAIM_VIEWERS: Who = OWN_BUYER | OWN_MERCHANT | MEDIATOR | AUDITOR
 """Who may know that a claim exists: its buyer and merchant, every mediator, every auditor."""
+MERCHANT_RECORD_READERS: Who = OWN_MERCHANT | MEDIATOR | AUDITOR | REGULATOR
+"""Who may read a merchant's scorecard and standing."""
 
 
 @dataclass(frozen=True)
@@ -139,6 +141,12 @@ def on_claim(method: str, path: str, act: Who, *, query: Iterable[str] = ()) -> 
     return Rule(method, "/claims/{claim_id}" + path, act, CLAIM_VIEWERS, frozenset(query))
 
 
+def on_merchant(method: str, path: str, act: Who) -> Rule:
+    """A route about one merchant's record: other merchants get 404, so it stays private between the
+    merchant and the platform."""
+    return Rule(method, "/merchants/{merchant_id}" + path, act, EVERYONE - {(Role.MERCHANT, Relation.OTHER)})
+
+
 def command(path: str, act: Who) -> Rule:
     return on_claim("POST", "/" + path, act)
 
@@ -173,13 +181,13 @@ RULES: tuple[Rule, ...] = (
     # reads of the views
     Rule("GET", "/claims", BUYER | MERCHANT | MEDIATOR | AUDITOR),
     Rule("GET", "/queue", MEDIATOR),
-    Rule(
-        "GET",
-        "/merchants/{merchant_id}/scorecard",
-        OWN_MERCHANT | MEDIATOR | AUDITOR | REGULATOR,
-        see=EVERYONE - {(Role.MERCHANT, Relation.OTHER)},
-    ),
+    on_merchant("GET", "/scorecard", MERCHANT_RECORD_READERS),
     Rule("GET", "/reports/audit", AUDITOR | REGULATOR),
+    # a merchant's standing (docs/standing.md)
+    on_merchant("GET", "/standing", MERCHANT_RECORD_READERS),
+    on_merchant("GET", "/standing/history", MERCHANT_RECORD_READERS),
+    on_merchant("POST", "/standing/appeals", OWN_MERCHANT),
+    on_merchant("POST", "/standing/appeals/decision", MEDIATOR),
     # audit
     Rule("POST", "/exports", AUDITOR | REGULATOR),
     # administration

@@ -166,7 +166,9 @@ class _ClaimSummaries:
             for claim_id, _ in page:
                 for domain_event in app.events.get(claim_id_of(claim_id), lte=1):
                     record = event_record(domain_event).as_dict()
-                    updates.append((*self.opening(record), claim_id))
+                    # A merchant's standing opens with StandingOpened: its row keeps these cells empty.
+                    if record["type"] == "ClaimOpened":
+                        updates.append((*self.opening(record), claim_id))
             self.conn.executemany(self.SET_OPENING, updates)
 
     def count(self) -> int:

@@ -211,3 +211,52 @@ class StaleVersion(DisputesError):
     code = "stale-version"
     title = "Claim version does not match If-Match"
     status = 412
+
+
+# --- merchant standing ------------------------------------------------------------------------------
+class StandingError(DisputesError):
+    """A rule of the merchant's standing refused the command."""
+
+    code = "standing-rule"
+    title = "Standing rule violated"
+    status = 409
+
+
+class NotStandingMerchant(StandingError):
+    code = "not-standing-merchant"
+    title = "Only the merchant may appeal its standing"
+    status = 403
+
+
+class NotMediator(StandingError):
+    code = "not-mediator"
+    title = "Only a mediator may do this"
+    status = 403
+
+
+class NothingToAppeal(StandingError):
+    code = "nothing-to-appeal"
+    title = "No warning or restriction to appeal"
+
+
+class AppealAlreadyOpen(StandingError):
+    code = "appeal-already-open"
+    title = "An appeal is open already"
+
+
+class AppealAlreadyDecided(StandingError):
+    code = "appeal-already-decided"
+    title = "The appeal of this change was decided"
+
+
+class NoOpenAppeal(StandingError):
+    code = "no-open-appeal"
+    title = "No open appeal"
+
+
+class StandingNotFound(DisputesError):
+    """Not visible to this principal (another merchant's standing): its existence is not revealed."""
+
+    code = "standing-not-found"
+    title = "Standing not found"
+    status = 404
