@@ -177,7 +177,11 @@ class ProjectionRunner:
                 batch.abandon()
                 return StepResult(0, complete, batch.start)
             self.commit(batch)
-        return StepResult(batch.read, complete and batch.read < batch.size, batch.last)
+            result = StepResult(batch.read, complete and batch.read < batch.size, batch.last)
+            # Freed by reference counting while the collector is still off: otherwise its first pass
+            # after the batch would walk every change, event and row of it before they go.
+            del batch
+        return result
 
     def prepare(self) -> Batch:
         """Lock what can be locked, read the positions and the next notifications, and decode them.
