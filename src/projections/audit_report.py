@@ -49,7 +49,6 @@ class AuditView:
     )
 
 
-
 def _resolution(change: Change) -> str | None:
     kind = change.type
     if kind == "MerchantResponded" and change.attr("decision") == "accept":

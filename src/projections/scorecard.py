@@ -47,7 +47,6 @@ class ScorecardView:
     )
 
 
-
 def scorecard_facts(change: Change) -> list[tuple[str, str | None, str | None, str | None, int | None]]:
     """(fact, name, amount, currency, micros) for one change."""
     facts: list[tuple[str, str | None, str | None, str | None, int | None]] = []
