@@ -16,8 +16,9 @@ It prints both rates and their ratio (the goal is 0.4 or more). Projections that
 audit seal) are not views a rebuild empties, and are left out.
 
 Then, outside the timings, it checks that (b) built the complete views: it takes a digest of every
-view table (row count and a hash of all rows), builds the views again incrementally (as a following
-worker does: --verify-batch-size events per batch, never the catch-up batches) and compares the two.
+view table (row count and a hash of all its rows, in no particular order), builds the views again
+incrementally (as a following worker does: --verify-batch-size events per batch, never the catch-up
+batches) and compares the two.
 --no-verify skips that check (it takes several times as long as the rebuild).
 """
 
@@ -187,14 +188,17 @@ Digest = dict[str, tuple[int, str]]
 
 
 def view_digest(store: ViewStore, projections: list[Projection]) -> Digest:
-    """Each view table's row count and a hash of its rows (in a fixed order, whatever order they were
-    written in)."""
+    """Each view table's row count and a hash of its rows, whatever order they were written in (the sum
+    of each row's hash, so that a million rows need neither sorting nor holding)."""
     conn = store.connect()
     try:
         digest: Digest = {}
         for table in (t for p in projections for t in p.tables):
-            rows = sorted(repr(row) for row in conn.query(f"SELECT * FROM {table}"))
-            digest[table] = (len(rows), hashlib.sha256("\n".join(rows).encode()).hexdigest())
+            count, total = 0, 0
+            for row in conn.raw.execute(f"SELECT * FROM {table}"):
+                count += 1
+                total += int.from_bytes(hashlib.sha256(repr(tuple(row)).encode()).digest()[:16], "big")
+            digest[table] = (count, f"{total % (1 << 128):032x}")
         return digest
     finally:
         conn.close()
