@@ -17,14 +17,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 from statistics import median_low
 from typing import Any
 
 from projections.changes import Change, closed_deadlines
 from projections.runner import Projection
-from projections.store import Table, ViewConnection, amount_text, time_text
+from projections.store import Table, ViewConnection, amount_text, micros, time_text
 
 Fact = tuple[str, str | None, str | None, str | None, str | None, str | None, str | None, int | None]
 """(fact, outcome, party, name, due_at, amount, currency, micros)"""
@@ -49,10 +49,6 @@ class AuditView:
     )
 
 
-def _micros(delta: timedelta) -> int:
-    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
-
-
 def _resolution(change: Change) -> str | None:
     kind = change.type
     if kind == "MerchantResponded" and change.attr("decision") == "accept":
@@ -75,7 +71,7 @@ def audit_facts(change: Change) -> list[Fact]:
         facts.append(("opened", None, None, None, None, None, None, None))
     resolution = _resolution(change)
     if resolution is not None:
-        facts.append(("outcome", resolution, None, None, None, None, None, _micros(change.at - after.opened_at)))
+        facts.append(("outcome", resolution, None, None, None, None, None, micros(change.at - after.opened_at)))
     if change.type in ("Withdrawn", "Closed"):
         facts.append(("closed", after.status, None, None, None, None, None, None))
     if change.type == "Refunded":
@@ -96,9 +92,12 @@ class AuditProjection(Projection):
     def process(self, changes: Sequence[Change], tx: ViewConnection) -> None:
         rows = []
         for change in changes:
+            facts = audit_facts(change)
+            if not facts:  # a message, evidence, ...
+                continue
             at = time_text(change.at)
             state = change.after
-            for seq, fact in enumerate(audit_facts(change)):
+            for seq, fact in enumerate(facts):
                 rows.append((change.position, seq, state.claim_id, at, fact[0], state.kind, state.reason, *fact[1:]))
         tx.insert_rows(AuditView.FACTS, rows)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from projections.changes import Change
@@ -19,8 +20,8 @@ from projections.store import ViewConnection, time_text
 
 class DeadlinesView:
     DELETE_CLAIM = "DELETE FROM read_deadlines WHERE claim_id = ?"
-    DELETE_CLOSED = "DELETE FROM read_deadlines WHERE claim_id = ? AND name = ?"
-    SELECT_NAMES = "SELECT name FROM read_deadlines WHERE claim_id = ?"
+    DELETE_OTHERS = "DELETE FROM read_deadlines WHERE claim_id = ? AND name NOT IN ({names})"
+    """A claim's rows but those of its open deadlines (``names``: one ``?`` per open deadline)."""
     UPSERT = (
         "INSERT INTO read_deadlines (claim_id, name, due_at, status, position, fired) VALUES (?, ?, ?, ?, ?, 0) "
         "ON CONFLICT (claim_id, name) DO UPDATE SET status = excluded.status, position = excluded.position, "
@@ -49,25 +50,32 @@ class DeadlinesProjection(Projection):
             elif before is not None and before.deadlines is after.deadlines:
                 continue  # nothing the deadlines depend on moved
             last[after.claim_id] = change
+        # One statement per kind of write for the whole batch (a round trip per claim is what costs on
+        # PostgreSQL): first the rows of deadlines no longer open, grouped by how many stay open, then
+        # the open ones. The two touch different rows, so their order does not matter.
+        closing: dict[int, list[tuple[str, ...]]] = {}
+        upserts = []
         for claim_id, change in last.items():
             state = change.after
-            names = {d.name for d in state.deadlines}
-            if change.before is None:
-                pass  # a new claim has no rows yet
-            elif not names:
-                tx.execute(DeadlinesView.DELETE_CLAIM, (claim_id,))
-            else:
-                for (name,) in tx.query(DeadlinesView.SELECT_NAMES, (claim_id,)):
-                    if name not in names:
-                        tx.execute(DeadlinesView.DELETE_CLOSED, (claim_id, name))
-            tx.executemany(
-                DeadlinesView.UPSERT,
-                [(claim_id, d.name, time_text(d.due_at), state.status, change.position) for d in state.deadlines],
-            )
+            if change.before is not None:  # a new claim has no rows yet
+                names = tuple(dict.fromkeys(d.name for d in state.deadlines))
+                closing.setdefault(len(names), []).append((claim_id, *names))
+            upserts += [(claim_id, d.name, time_text(d.due_at), state.status, change.position) for d in state.deadlines]
+        for count, rows in closing.items():
+            tx.executemany(delete_others_sql(count), rows)
+        tx.executemany(DeadlinesView.UPSERT, upserts)
         tx.executemany(
             DeadlinesView.FIRED,
             [(claim_id, name, time_text(due)) for claim_id, pairs in missed.items() for name, due in pairs],
         )
+
+
+@lru_cache(maxsize=16)
+def delete_others_sql(open_count: int) -> str:
+    """The statement that deletes a claim's rows but those of its ``open_count`` open deadlines."""
+    if open_count == 0:
+        return DeadlinesView.DELETE_CLAIM
+    return DeadlinesView.DELETE_OTHERS.format(names=", ".join("?" * open_count))
 
 
 @dataclass(frozen=True)

@@ -11,8 +11,9 @@ each batch's view rows together with the new positions in one transaction.
 - Catch-up reads many events per batch; following is woken by LISTEN/NOTIFY on PostgreSQL (the
   channel the library notifies on every insert) and polls on SQLite. A runner far behind (a rebuild, a
   worker started after a long pause: at least ``catchup_batch_size`` events to read) reads that many
-  per batch instead of ``batch_size``, so that each claim's rows are written once per batch rather
-  than once per event and commits are fewer.
+  per batch instead of ``batch_size``, and the rest in one batch once fewer than twice that many are
+  left, so that each claim's rows are written once per batch rather than once per event and commits
+  are fewer.
 - The cyclic garbage collector is paused while a batch is processed (and resumed after it): a batch
   allocates hundreds of thousands of short-lived objects next to a large cache of claims, and full
   collections over that cache cost more than the batch's own work. Reference counting still frees
@@ -181,7 +182,11 @@ class ProjectionRunner:
                 batch.abandon()
                 return StepResult(0, complete, batch.start)
             self.commit(batch)
-        return StepResult(batch.read, complete and batch.read < batch.size, batch.last)
+            result = StepResult(batch.read, complete and batch.read < batch.size, batch.last)
+            # Freed by reference counting while the collector is still off: otherwise its first pass
+            # after the batch would walk every change, event and row of it before they go.
+            del batch
+        return result
 
     def prepare(self) -> Batch:
         """Lock what can be locked, read the positions and the next notifications, and decode them.
@@ -215,11 +220,18 @@ class ProjectionRunner:
             raise
 
     def _batch_size(self, start: int) -> int:
-        """``catchup_batch_size`` when at least that many events wait past ``start``, else ``batch_size``."""
+        """``catchup_batch_size`` when at least that many events wait past ``start``, else ``batch_size``.
+
+        When fewer than twice that many wait, the batch takes them all: otherwise the last of them
+        (up to ``catchup_batch_size`` - 1) would go in small batches, which cost more per event.
+        """
         if self.catchup_batch_size > self.batch_size:
             head = int(self.app.recorder.max_notification_id() or 0)
-            if head - start >= self.catchup_batch_size:
+            waiting = head - start
+            if waiting >= 2 * self.catchup_batch_size:
                 return self.catchup_batch_size
+            if waiting >= self.catchup_batch_size:
+                return waiting
         return self.batch_size
 
     def commit(self, batch: Batch) -> None:

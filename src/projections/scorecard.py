@@ -29,7 +29,7 @@ from typing import Any
 from disputes.domain.vocabulary import Outcome
 from projections.changes import Change, closed_deadlines
 from projections.runner import Projection
-from projections.store import Table, ViewConnection, amount_text, time_text
+from projections.store import Table, ViewConnection, amount_text, micros, time_text
 
 WEIGHTS = {"loss": 35, "intervention": 25, "deadlines": 25, "response": 15}
 _ALL = "~"  # sorts after every time text
@@ -47,10 +47,6 @@ class ScorecardView:
     )
 
 
-def _micros(delta: timedelta) -> int:
-    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
-
-
 def scorecard_facts(change: Change) -> list[tuple[str, str | None, str | None, str | None, int | None]]:
     """(fact, name, amount, currency, micros) for one change."""
     facts: list[tuple[str, str | None, str | None, str | None, int | None]] = []
@@ -62,7 +58,7 @@ def scorecard_facts(change: Change) -> list[tuple[str, str | None, str | None, s
     if change.type == "Mediated" and change.attr("outcome") != Outcome.CLAIM_REJECTED:
         facts.append(("loss", str(change.attr("outcome")), None, None, None))
     if after.first_response_at is not None and (before is None or before.first_response_at is None):
-        facts.append(("first_response", None, None, None, _micros(after.first_response_at - after.opened_at)))
+        facts.append(("first_response", None, None, None, micros(after.first_response_at - after.opened_at)))
     if change.type == "Refunded":
         amount = change.attr("amount")
         facts.append(("refund", None, amount_text(amount.amount), amount.currency, None))
@@ -79,12 +75,13 @@ class ScorecardProjection(Projection):
     def process(self, changes: Sequence[Change], tx: ViewConnection) -> None:
         rows = []
         for change in changes:
+            facts = scorecard_facts(change)
+            if not facts:  # most events are no fact of the merchant's record
+                continue
             at = time_text(change.at)
-            for seq, (fact, name, amount, currency, micros) in enumerate(scorecard_facts(change)):
-                rows.append(
-                    (change.position, seq, change.after.merchant_id, change.after.claim_id, at, fact, name,
-                     amount, currency, micros)
-                )
+            state = change.after
+            for seq, fact in enumerate(facts):
+                rows.append((change.position, seq, state.merchant_id, state.claim_id, at, *fact))
         tx.insert_rows(ScorecardView.FACTS, rows)
 
 
@@ -125,7 +122,7 @@ def merchant_scorecard(
     responses: list[int] = []
     missed: list[dict[str, str]] = []
     met = 0
-    for claim_id, fact, name, amount, currency, micros in conn.query(
+    for claim_id, fact, name, amount, currency, duration in conn.query(
         ScorecardView.SELECT_FACTS, (merchant_id, _ALL if before is None else time_text(before))
     ):
         if fact == "refund":
@@ -133,7 +130,7 @@ def merchant_scorecard(
             if claim_id not in refund_claims[currency]:
                 refund_claims[currency].append(claim_id)
         elif fact == "first_response":
-            responses.append(int(micros))
+            responses.append(int(duration))
             ids["first_responses"].append(claim_id)
         elif fact == "deadline_missed":
             missed.append({"claim_id": claim_id, "deadline": name})
@@ -149,7 +146,7 @@ def merchant_scorecard(
     loss_rate = _rate(losses, received)
     missed_share = _rate(len(missed), len(missed) + met)
     median_micros = median_low(responses) if responses else None
-    window = _micros(response_window) or 1
+    window = micros(response_window) or 1
     slowness = min(Fraction(1), Fraction(median_micros, window)) if median_micros is not None else Fraction(0)
     penalty = (
         WEIGHTS["loss"] * loss_rate

@@ -119,6 +119,32 @@ def test_a_rebuild_of_one_view_leaves_the_others_alone(
     assert positions(views) == dict.fromkeys(catalog.NAMES, head)
 
 
+def test_a_runner_far_behind_reads_catch_up_batches_and_the_last_of_them_in_one(
+    container: Container, claims: Claims, clock: ManualClock, views: ViewConnection
+) -> None:
+    for _ in range(13):
+        claims.open()
+    head = int(container.app.recorder.max_notification_id() or 0)
+    # 5 per batch while at least 10 wait; then all that wait, once at least 5 do; then 2 per batch.
+    expected, at = [], 0
+    while head - at >= 10:
+        at += 5
+        expected.append(at)
+    if head - at >= 5:
+        expected.append(head)
+    runner = build_runner(container, batch_size=2, catchup_batch_size=5)
+    reached: list[int] = []
+    try:
+        runner.run_until_caught_up(reached.append)
+    finally:
+        runner.close()
+
+    assert head >= 13
+    assert reached[: len(expected)] == expected
+    assert reached[-1] == head
+    assert positions(views) == dict.fromkeys(catalog.NAMES, head)
+
+
 @pytest.fixture
 def following(container: Container) -> Iterator[ProjectionRunner]:
     """A runner following new events in a thread. On PostgreSQL its polling is slowed to 30 s, so that
