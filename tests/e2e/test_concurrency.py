@@ -101,3 +101,44 @@ def test_two_merchant_answers_racing_without_if_match_never_both_apply(api: Api)
     expected = "refund_pending" if statuses[0] == 200 else "merchant_rejected"
     assert api.claim(claim["id"])["status"] == expected
     assert api.event_types(claim["id"]) == ["ClaimOpened", "MerchantResponded"]
+
+
+def test_fifty_concurrent_refunds_never_pay_out_more_than_the_agreed_amount(api: Api) -> None:
+    """Fifty clients refund 30.00 each at once on an 80.00 agreement; each retries the races it loses
+    (409 concurrent-update) until the claim accepts or refuses it. Exactly two can be paid."""
+    claim = api.open_claim(order_amount="120.00", claimed_amount="80.00")
+    claim_id = claim["id"]
+    api.act("m1", claim_id, "merchant-response", {"decision": "accept"})
+    attempts = 50
+    start = threading.Barrier(attempts)
+    outcomes: list[tuple[int, str] | None] = [None] * attempts
+
+    def refund(i: int) -> None:
+        headers = {"Authorization": f"Bearer {api.token('m1')}"}
+        with httpx.Client(base_url=api.http.base_url, timeout=60, headers=headers) as client:
+            client.get("/healthz")  # connect first, so that all requests leave together
+            start.wait(timeout=30)
+            for _ in range(attempts * 4):
+                answer = client.post(
+                    f"/claims/{claim_id}/refunds", json={"amount": "30.00", "payment_reference": f"PAY-{i}"}
+                )
+                kind = answer.json().get("type", "") if answer.status_code != 200 else ""
+                if not kind.endswith("/concurrent-update"):
+                    outcomes[i] = (answer.status_code, kind)
+                    return
+
+    threads = [threading.Thread(target=refund, args=(i,)) for i in range(attempts)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+
+    assert all(outcome is not None for outcome in outcomes), outcomes
+    paid = [outcome for outcome in outcomes if outcome == (200, "")]
+    refused = [outcome for outcome in outcomes if outcome != (200, "")]
+    assert len(paid) == 2
+    assert {kind.rsplit("/", 1)[-1] for _, kind in refused} == {"refund-exceeds-agreed"}
+    assert {status for status, _ in refused} == {409}
+    now = api.claim_of(api.get("m1", f"/claims/{claim_id}"))
+    assert (now["refunded_amount"], now["agreed_amount"], now["status"]) == ("60.00", "80.00", "refund_pending")
+    assert api.event_types(claim_id).count("Refunded") == 2
