@@ -6,7 +6,13 @@ It reads which merchants have new scorecard facts since its last round, computes
 standing, which decides. A standing that already shows the figures' tier records nothing, and of two
 engines racing on one merchant the second loses the save's optimistic-concurrency check: it reloads,
 finds the crossing recorded, and records nothing. So several engines may run against one store, and
-each crossing is recorded once. An engine that starts (or restarts) reviews every merchant with facts.
+each crossing is recorded once.
+
+How far the merchants were reviewed is kept in ``projection_positions`` under the name
+``standing-engine@<policy version>``, so a restarted engine reviews only the merchants whose facts moved
+since, and an engine under a new policy version (whose thresholds may put merchants in other tiers)
+reviews every merchant with facts once. The kept position only ever grows, whichever engine writes it;
+a round that fails is not kept, and reviewing a merchant twice records nothing twice.
 """
 
 from __future__ import annotations
@@ -14,7 +20,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from disputes.application import DisputesApplication
@@ -23,19 +29,25 @@ from disputes.domain import errors
 from disputes.domain.standing import StandingFigures, Tier
 from disputes.standing_service import MerchantStandings
 from projections.background import EngineThread, ViewEngine, start_engine
-from projections.runner import read_positions
+from projections.runner import ensure_positions, read_positions
 from projections.scorecard import Thresholds, merchant_scorecard
-from projections.store import ViewConnection, ViewStore
+from projections.store import ViewConnection, ViewStore, time_text
 
 log = logging.getLogger("disputes.standing")
 RACE_RETRIES = 3
 """Reviews of one merchant after losing a save to another writer (an engine, a mediator's decision)."""
 
 
+REVIEW_POSITION_PREFIX = "standing-engine@"
+
+
 class StandingView:
     MERCHANTS_MOVED = (
         "SELECT DISTINCT merchant_id FROM read_scorecard_facts WHERE position > ? AND position <= ? "
         "ORDER BY merchant_id"
+    )
+    KEEP_REVIEWED = (
+        "UPDATE projection_positions SET position = ?, updated_at = ? WHERE name = ? AND position < ?"
     )
 
 
@@ -100,15 +112,21 @@ class StandingEngine(ViewEngine):
         self.response_window: timedelta = app.windows.merchant_response
         self.before_tick = before_tick
         """Called first in each tick (the standalone worker catches the scorecard view up there)."""
-        self.reviewed_to = 0
-        """The scorecard view's position up to which every merchant was reviewed (0: none yet)."""
+        self.review_name = REVIEW_POSITION_PREFIX + app.windows.version
+        """Where the review position is kept: one per policy version."""
+        self.reviewed_to: int | None = None
+        """The scorecard view's position up to which every merchant was reviewed (None: not read yet)."""
 
     def tick(self) -> StandingTick:
         """Review the merchants the scorecard view moved for since the last round."""
         if self.before_tick is not None:
             self.before_tick()
         conn = self.conn
-        upto = read_positions(conn).get("scorecard", 0)
+        positions = read_positions(conn)
+        if self.reviewed_to is None:
+            ensure_positions(conn, [self.review_name])
+            self.reviewed_to = positions.get(self.review_name, 0)
+        upto = positions.get("scorecard", 0)
         result = StandingTick(position=upto)
         if upto <= self.reviewed_to:
             return result
@@ -122,6 +140,8 @@ class StandingEngine(ViewEngine):
                 )
                 result.recorded.append(recorded)
         # Only once every merchant of the round is reviewed: a failed round is tried again whole.
+        now = time_text(datetime.now(UTC))
+        conn.execute(StandingView.KEEP_REVIEWED, (upto, now, self.review_name, upto))
         self.reviewed_to = upto
         return result
 

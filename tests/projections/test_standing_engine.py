@@ -19,7 +19,7 @@ from disputes.standing_service import MerchantStandings
 from projections.readside import build_runner
 from projections.runner import ProjectionRunner, reset
 from projections.scorecard import ScorecardProjection
-from projections.standing_engine import StandingEngine, start_in_process
+from projections.standing_engine import REVIEW_POSITION_PREFIX, StandingEngine, StandingTick, start_in_process
 from projections.store import ViewStore
 from support import migrated_container, run_together
 
@@ -121,11 +121,15 @@ def test_a_fresh_engine_beside_a_scorecard_view_being_rebuilt_records_nothing_fr
         partial.step()  # the three lost claims only: restricted, as the merchant was then
     finally:
         partial.close()
-    fresh = StandingEngine(container.app, ViewStore(container.settings.database))
-    try:
-        assert fresh.tick().recorded == []
-    finally:
-        fresh.close()
+    # An engine of a new policy version has reviewed no merchant yet: it reads the view from the start.
+    newer = Settings(database_url=container.settings.database_url, env="test", policy_version="2026-12")
+    with migrated_container(newer, ManualClock()) as later:
+        fresh = StandingEngine(later.app, ViewStore(container.settings.database))
+        try:
+            tick = fresh.tick()
+            assert (tick.reviewed, tick.recorded) == (1, [])
+        finally:
+            fresh.close()
     assert review(runner, engine) == []
 
 
@@ -139,6 +143,41 @@ def test_only_merchants_whose_figures_moved_are_reviewed(
     lost(claims, "m2", 1)
     runner.run_until_caught_up()
     assert engine.tick().reviewed == 1
+
+
+def test_a_restarted_engine_reviews_only_what_moved_since_and_a_new_policy_version_reviews_everyone(
+    claims: Claims, runner: ProjectionRunner, container: Container
+) -> None:
+    def restarted(settings: Settings) -> StandingTick:
+        with migrated_container(settings, ManualClock()) as started:
+            built = StandingEngine(started.app, ViewStore(settings.database))
+            try:
+                return built.tick()
+            finally:
+                built.close()
+
+    lost(claims, "m1", 3)
+    lost(claims, "m2", 1)
+    settled(claims, "m2", 3)
+    runner.run_until_caught_up()
+    first = restarted(container.settings)
+    assert (first.reviewed, [r.merchant_id for r in first.recorded]) == (2, ["m1"])
+    assert restarted(container.settings).reviewed == 0  # nothing moved since the kept position
+
+    settled(claims, "m2", 1)
+    runner.run_until_caught_up()
+    assert restarted(container.settings).reviewed == 1  # m2 only
+
+    # A stricter policy version: every merchant is reviewed again, and m2 (1 of 5 lost: score 88, good
+    # under the default 80, watch under 95) is warned; m1 stays restricted.
+    stricter = Settings(
+        database_url=container.settings.database_url, env="test", policy_version="2026-12", scorecard_good_min=95
+    )
+    again = restarted(stricter)
+    assert again.reviewed == 2
+    assert [(r.merchant_id, r.event, r.rule) for r in again.recorded] == [
+        ("m2", "Warned", "scorecard-watch-warns")
+    ]
 
 
 def test_a_restricted_merchant_appeals_and_an_overturn_holds_until_the_figures_cross_again(
@@ -209,8 +248,10 @@ def test_every_view_ignores_standing_events_and_the_seal_covers_them(
     runner.run_until_caught_up()
     rows = runner.conn.query("SELECT position, claim_id FROM audit_seal ORDER BY position DESC LIMIT 1")
     assert (rows[0][0], rows[0][1]) == (head, str(standing_id_for("m1")))
-    positions = runner.conn.query("SELECT name, position FROM projection_positions")
-    assert {int(p) for _, p in positions} == {head}
+    positions = dict(runner.conn.query("SELECT name, position FROM projection_positions"))
+    reviewed = positions.pop(REVIEW_POSITION_PREFIX + "2026-11")  # the views' position at the review
+    assert {int(p) for p in positions.values()} == {head}
+    assert reviewed < head  # the standing's own events came after it
 
 
 @pytest.mark.postgres
