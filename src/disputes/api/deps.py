@@ -27,7 +27,11 @@ def get_container(request: Request) -> Container:
     return container
 
 
-def get_application(container: Annotated[Container, Depends(get_container)]) -> DisputesApplication:
+ContainerDep = Annotated[Container, Depends(get_container)]
+"""The process's composition root, for routes that need more than the application."""
+
+
+def get_application(container: ContainerDep) -> DisputesApplication:
     return container.app
 
 

@@ -7,14 +7,14 @@ import tempfile
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from starlette.background import BackgroundTask
 
-from disputes.api.deps import CurrentActor, get_container
+from disputes.api.deps import ContainerDep, CurrentActor
 from disputes.api.problems import PROBLEM_MEDIA_TYPE, ApiProblem
 from disputes.api.schemas import Problem
 from disputes.application import DisputesApplication
@@ -22,7 +22,6 @@ from disputes.audit import AuditError, IntegrityFault
 from disputes.audit.bundle import Period, export_bundle
 from disputes.audit.keys import load_signing_key
 from disputes.audit.replay import replay
-from disputes.bootstrap import Container
 from disputes.domain.claim import claim_id_of
 from disputes.event_data import EventRecord
 
@@ -73,7 +72,7 @@ def _problem(status: int, description: str) -> dict[str, Any]:
 )
 def create_export(
     body: ExportCreate,
-    container: Annotated[Container, Depends(get_container)],
+    container: ContainerDep,
     actor: CurrentActor,
 ) -> FileResponse:
     """Export the signed audit trail of a period or of one claim (regulators, auditors)."""

@@ -8,17 +8,15 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse, PlainTextResponse
 
-from disputes.api.deps import App, get_container
+from disputes.api.deps import App, ContainerDep
 from disputes.api.metrics import render_metrics
 from disputes.api.problems import problem
 from disputes.api.routes.reads import get_read_side
 from disputes.api.schemas import Health
 from disputes.audit.health import seal_metrics, seal_readiness
-from disputes.bootstrap import Container
 from projections.readside import ReadSide, render_lag_metrics
 
 ReadSideDep = Annotated[ReadSide, Depends(get_read_side)]
-ContainerDep = Annotated[Container, Depends(get_container)]
 
 router = APIRouter(tags=["operations"])
 

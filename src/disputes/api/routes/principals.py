@@ -9,9 +9,9 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, status
+from fastapi import APIRouter, Path, status
 
-from disputes.api.deps import CurrentActor, get_container
+from disputes.api.deps import ContainerDep, CurrentActor
 from disputes.api.problems import PROBLEM_MEDIA_TYPE
 from disputes.api.schemas import PrincipalCreate, PrincipalCreated, PrincipalPublic, Problem
 from disputes.bootstrap import Container
@@ -19,7 +19,6 @@ from disputes.domain.parties import Role
 from disputes.principals import TokenRecord
 
 router = APIRouter(prefix="/principals", tags=["administration"])
-ContainerDep = Annotated[Container, Depends(get_container)]
 TokenId = Annotated[str, Path(pattern=r"^[A-Za-z0-9]{12}$", description="the token's public id, as listed")]
 
 

@@ -16,7 +16,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
-from disputes.api.deps import CurrentActor, get_container
+from disputes.api.deps import ContainerDep, CurrentActor
 from disputes.api.problems import PROBLEM_MEDIA_TYPE, ApiProblem
 from disputes.api.read_schemas import (
     AuditReport,
@@ -29,7 +29,6 @@ from disputes.api.read_schemas import (
 )
 from disputes.api.routes.claims import POSITION_HEADER, parse_time
 from disputes.api.schemas import PrincipalId, Problem
-from disputes.bootstrap import Container
 from disputes.domain import errors
 from disputes.domain.vocabulary import ClaimStatus
 from projections import claims_list, queue, timeline
@@ -57,7 +56,7 @@ def _problems(*codes: int) -> dict[int | str, dict[str, object]]:
     }
 
 
-def get_read_side(request: Request, container: Annotated[Container, Depends(get_container)]) -> ReadSide:
+def get_read_side(request: Request, container: ContainerDep) -> ReadSide:
     """The read side on ``app.state.read_side`` (set at start-up), else one made on first use."""
     state = request.app.state
     read_side: ReadSide | None = getattr(state, "read_side", None)
@@ -182,7 +181,7 @@ queue_router = APIRouter(prefix="/queue", tags=["reads"])
 def work_queue(
     reads: Reads,
     response: Response,
-    container: Annotated[Container, Depends(get_container)],
+    container: ContainerDep,
     actor: CurrentActor,
     status: ClaimStatus | None = None,
     assigned_to: Annotated[
@@ -223,7 +222,7 @@ def scorecard(
     merchant_id: str,
     reads: Reads,
     response: Response,
-    container: Annotated[Container, Depends(get_container)],
+    container: ContainerDep,
     actor: CurrentActor,
     as_of: Annotated[
         str | None,
@@ -257,7 +256,7 @@ reports_router = APIRouter(prefix="/reports", tags=["reads"])
 def audit(
     reads: Reads,
     response: Response,
-    container: Annotated[Container, Depends(get_container)],
+    container: ContainerDep,
     actor: CurrentActor,
     from_: Annotated[
         str, Query(alias="from", max_length=64, description="a date (from its start) or an RFC 3339 time")
