@@ -12,7 +12,7 @@ BIN   := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help venv migrate run test lint clean distclean
+.PHONY: help venv migrate run test test-quick lint imports clean distclean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -38,10 +38,16 @@ run: venv ## migrate, then serve the API
 	$(BIN)/disputes migrate
 	$(BIN)/disputes serve --host $(HOST) --port $(PORT)
 
-test: venv ## run the test suite (PYTEST_ARGS="-k ..." to narrow it)
+test: imports ## check the import contracts, then run the test suite (PYTEST_ARGS="-k ..." to narrow it)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-lint: venv ## ruff and mypy
+test-quick: venv ## the tests that need no PostgreSQL and no server or process of their own
+	$(BIN)/python -m pytest -m "not slow and not postgres" $(PYTEST_ARGS)
+
+imports: venv ## the dependency rule: the import contracts in pyproject.toml
+	$(BIN)/lint-imports
+
+lint: imports ## ruff, mypy and the import contracts
 	$(BIN)/ruff check src tests
 	$(BIN)/mypy
 

@@ -39,10 +39,10 @@ from auth import throwaway_database
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 from fastapi.testclient import TestClient  # noqa: E402
 
+from disputes.adapters.migrations import apply_migrations  # noqa: E402
 from disputes.api.app import create_app  # noqa: E402
 from disputes.bootstrap import bootstrap  # noqa: E402
 from disputes.domain.parties import Actor, Role  # noqa: E402
-from disputes.migrations import apply_migrations  # noqa: E402
 from disputes.settings import Settings  # noqa: E402
 
 

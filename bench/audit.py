@@ -53,12 +53,12 @@ def _peak_mb(who: int = resource.RUSAGE_SELF) -> float:
 
 def fill(database_url: str, events: int) -> dict[str, Any]:
     """Record ``events`` events (rounded up to whole claims of five) and seal them."""
+    from disputes.adapters.migrations import apply_migrations
     from disputes.audit.chain import seal_new_events
     from disputes.bootstrap import bootstrap
     from disputes.domain.claim import Claim
     from disputes.domain.parties import Actor, Role
     from disputes.domain.policy import Windows
-    from disputes.migrations import apply_migrations
     from disputes.settings import Settings
 
     settings = Settings(database_url=database_url)

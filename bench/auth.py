@@ -23,10 +23,10 @@ from datetime import UTC, datetime
 import psycopg
 from psycopg import sql
 
+from disputes.adapters.migrations import apply_migrations
+from disputes.adapters.principals import PrincipalStore
 from disputes.bootstrap import bootstrap
 from disputes.domain.parties import Role
-from disputes.migrations import apply_migrations
-from disputes.principals import PrincipalStore
 from disputes.settings import Settings
 
 

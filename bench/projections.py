@@ -38,8 +38,13 @@ from pathlib import Path
 # hide the projections package.
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 
-from disputes.application import DisputesApplication  # noqa: E402
-from disputes.bootstrap import Container, bootstrap  # noqa: E402
+from disputes.adapters.migrations import apply_migrations  # noqa: E402
+from disputes.application.claims import DisputesApplication  # noqa: E402
+from disputes.bootstrap import (  # noqa: E402
+    Container,
+    bootstrap,
+    build_runner,
+)
 from disputes.domain.claim import Claim  # noqa: E402
 from disputes.domain.parties import Actor, Role  # noqa: E402
 from disputes.domain.vocabulary import (  # noqa: E402
@@ -50,10 +55,8 @@ from disputes.domain.vocabulary import (  # noqa: E402
     Outcome,
     Party,
 )
-from disputes.migrations import apply_migrations  # noqa: E402
 from disputes.settings import Settings  # noqa: E402
 from projections import catalog  # noqa: E402
-from projections.readside import build_runner  # noqa: E402
 from projections.runner import CATCHUP_BATCH_SIZE, Projection, reset  # noqa: E402
 from projections.store import ViewStore  # noqa: E402
 

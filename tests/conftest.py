@@ -64,6 +64,21 @@ INSTALL_HINT = (
 )
 
 
+# --- markers ---------------------------------------------------------------------------------------
+
+END_TO_END_FIXTURES = frozenset({"server", "api", "reads_api", "lagging_api", "served"})
+"""Fixtures that serve the API over real HTTP: a test that uses one is end to end."""
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """``slow`` on every end-to-end test: over real HTTP, or running the program as a process (the
+    ``cli`` folder), so that ``-m "not slow and not postgres"`` leaves the quick ones."""
+    for item in items:
+        in_cli = item.path.parent.name == "cli"
+        if in_cli or END_TO_END_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
+
+
 # --- where the server is -----------------------------------------------------------------------------
 
 

@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from disputes.cli import main
+from disputes.cli.main import main
 
 raise SystemExit(main())

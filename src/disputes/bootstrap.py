@@ -1,16 +1,26 @@
-"""The composition root: settings in, a wired application and its collaborators out."""
+"""The composition root: settings in; the application, the views' runners and read side, and the
+engines out. The one place that knows how the parts are wired (every process builds itself here)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, fields
 from datetime import timedelta
 
-from disputes.application import Clock, DisputesApplication, utc_now
-from disputes.database import ConnectionSource
-from disputes.idempotency import IdempotencyStore
-from disputes.migrations import require_migrated
-from disputes.principals import PrincipalStore
+from disputes.adapters.database import ConnectionSource
+from disputes.adapters.idempotency import IdempotencyStore
+from disputes.adapters.migrations import require_migrated
+from disputes.adapters.principals import PrincipalStore
+from disputes.application.claims import Clock, DisputesApplication, utc_now
+from disputes.engines.deadlines import DeadlineEngine
+from disputes.engines.loop import BackgroundLoop, EngineThread, ViewEngine
+from disputes.engines.standing import StandingEngine
 from disputes.settings import Settings
+from projections import catalog
+from projections.readside import ReadSide
+from projections.runner import CATCHUP_BATCH_SIZE, ProjectionRunner, crash_hook_from_environment
+from projections.settings import ReadSideSettings
+from projections.store import ViewStore
 
 
 @dataclass
@@ -33,8 +43,8 @@ class Container:
 def build_application(settings: Settings, clock: Clock = utc_now) -> DisputesApplication:
     """The application on the configured store, which must be migrated (nothing here changes the schema).
 
-    Raises :class:`~disputes.migrations.DatabaseNotMigrated` ("run 'disputes migrate' first") when a
-    migration is pending, so no process starts on tables it does not know.
+    Raises :class:`~disputes.adapters.migrations.DatabaseNotMigrated` ("run 'disputes migrate' first")
+    when a migration is pending, so no process starts on tables it does not know.
     """
     require_migrated(settings.database)
     return DisputesApplication(
@@ -58,3 +68,116 @@ def bootstrap(settings: Settings | None = None, clock: Clock = utc_now) -> Conta
         connections=connections,
         clock=clock,
     )
+
+
+# --- the read side -----------------------------------------------------------------------------------
+
+
+def read_side_settings(settings: Settings) -> ReadSideSettings:
+    """The part of the process's settings that the read side is given."""
+    return ReadSideSettings(**{f.name: getattr(settings, f.name) for f in fields(ReadSideSettings)})
+
+
+def build_runner(
+    container: Container,
+    names: Sequence[str] | None = None,
+    *,
+    settings: ReadSideSettings | None = None,
+    batch_size: int | None = None,
+    catchup_batch_size: int = CATCHUP_BATCH_SIZE,
+) -> ProjectionRunner:
+    """A runner of the named projections (all by default) on the container's application and database."""
+    settings = settings or read_side_settings(container.settings)
+    return ProjectionRunner(
+        container.app,
+        ViewStore(container.settings.database),
+        catalog.select(names),
+        windows=container.app.windows,
+        batch_size=batch_size or settings.projection_batch_size,
+        catchup_batch_size=catchup_batch_size,
+        poll_seconds=settings.projection_poll_seconds,
+        cache_size=settings.projection_cache_size,
+        crash_before_commit=crash_hook_from_environment(),
+    )
+
+
+def build_read_side(container: Container, *, pooled: bool = False) -> ReadSide:
+    """What the read routes use: the views' store (a connection pool on PostgreSQL when ``pooled``)."""
+    pool_size = container.settings.postgres_pool_size if pooled else 0
+    return ReadSide(
+        container.app.recorder,
+        container.settings.database,
+        read_side_settings(container.settings),
+        pool_size=pool_size,
+    )
+
+
+class InProcessProjections:
+    """The handle of :func:`start_projections`: the read side, and the runner's thread if there is one."""
+
+    def __init__(self, container: Container, *, run: bool | None = None) -> None:
+        self.read_side = build_read_side(container, pooled=True)
+        self.runner: ProjectionRunner | None = None
+        self._loop: BackgroundLoop | None = None
+        if run if run is not None else self.read_side.settings.projections_in_process:
+            self.runner = build_runner(container, settings=self.read_side.settings)
+            self._loop = BackgroundLoop(self.runner.run_forever, "disputes-projections")
+
+    @property
+    def running(self) -> bool:
+        return self._loop is not None and self._loop.running
+
+    def stop(self, timeout: float = 10.0) -> None:
+        if self._loop is not None:
+            self._loop.stop(timeout)
+        if self.runner is not None:
+            self.runner.close()
+        self.read_side.close()
+
+
+def start_projections(container: Container, *, run: bool | None = None) -> InProcessProjections:
+    """Run the projections in a thread of this process (unless DISPUTES_PROJECTIONS_IN_PROCESS=false).
+
+    Call ``.stop()`` on the handle at shutdown. Put the handle's ``read_side`` on ``api.state.read_side``
+    so that the read routes share its connection pool.
+    """
+    return InProcessProjections(container, run=run)
+
+
+# --- the engines -------------------------------------------------------------------------------------
+
+
+def build_deadline_engine(container: Container) -> DeadlineEngine:
+    """The deadline engine; the ``deadlines`` view it reads is kept by the projections."""
+    return DeadlineEngine(container.app, ViewStore(container.settings.database))
+
+
+def build_standing_engine(container: Container) -> StandingEngine:
+    """The merchant standing engine; the ``scorecard`` view it reads is kept by the projections."""
+    return StandingEngine(container.app, ViewStore(container.settings.database))
+
+
+def start_engine(container: Container, engine: ViewEngine, thread_name: str) -> EngineThread:
+    """Run an engine in a thread of this process, unless DISPUTES_DEADLINES_IN_PROCESS=false (then the
+    ``disputes deadlines`` worker runs it), every DISPUTES_DEADLINE_POLL_SECONDS. ``.stop()`` at shutdown."""
+    settings = container.settings
+    return EngineThread(
+        engine,
+        run=settings.deadlines_in_process,
+        poll_seconds=settings.deadline_poll_seconds,
+        name=thread_name,
+        what=engine.what,
+        logger=engine.logger,
+    )
+
+
+def start_deadline_engine(container: Container) -> EngineThread:
+    """The deadline engine in a thread of this process (unless DISPUTES_DEADLINES_IN_PROCESS=false)."""
+    return start_engine(container, build_deadline_engine(container), "disputes-deadlines")
+
+
+def start_standing_engine(container: Container) -> EngineThread:
+    """The standing engine in a thread of this process, beside the deadline engine and under the same
+    settings (DISPUTES_DEADLINES_IN_PROCESS, DISPUTES_DEADLINE_POLL_SECONDS)."""
+    return start_engine(container, build_standing_engine(container), "disputes-standing")
+

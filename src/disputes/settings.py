@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 from datetime import timedelta
 from pathlib import Path
 from typing import Literal, Self
@@ -9,10 +10,11 @@ from typing import Literal, Self
 from pydantic import Field, PrivateAttr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from disputes.database import DatabaseUrl, DatabaseUrlError, redact
+from disputes.adapters.database import DatabaseUrl, DatabaseUrlError, redact
+from disputes.adapters.event_store import eventsourcing_env
+from disputes.adapters.policy_file import load_policy
+from disputes.domain.errors import DisputesError
 from disputes.domain.policy import Policy, ScorecardThresholds, Windows
-from disputes.event_store import eventsourcing_env
-from disputes.policy_file import load_policy
 
 DEFAULT_DATABASE_URL = "sqlite:///var/disputes.sqlite"
 _HOUR = timedelta(hours=1)
@@ -173,3 +175,44 @@ class Settings(BaseSettings):
     def eventsourcing_env(self) -> dict[str, str]:
         """The eventsourcing environment of a running process: it never creates tables."""
         return eventsourcing_env(self.database, pool_size=self.postgres_pool_size)
+
+
+# --- production refuses unsafe settings ----------------------------------------------------------
+
+
+class UnsafeSettings(DisputesError):
+    code = "unsafe-settings"
+    title = "Unsafe settings for production"
+    status = 500
+
+
+def _temporary_roots() -> list[Path]:
+    roots = {Path(tempfile.gettempdir()), Path("/tmp"), Path("/var/tmp"), Path("/dev/shm")}
+    return [root.resolve() for root in roots]
+
+
+def unsafe_for_production(settings: Settings) -> list[str]:
+    """What keeps these settings from being used in production (empty when nothing does)."""
+    found: list[str] = []
+    db = settings.database
+    if db.dialect == "sqlite":
+        assert db.sqlite_path is not None
+        path = db.sqlite_path.resolve()
+        if str(db.sqlite_path) in ("", ":memory:") or any(path.is_relative_to(r) for r in _temporary_roots()):
+            found.append(f"DISPUTES_DATABASE_URL: SQLite under a temporary directory ({db.sqlite_path})")
+    if settings.signing_key_file is None:
+        found.append("DISPUTES_SIGNING_KEY_FILE is not set (exports could not be signed)")
+    elif not settings.signing_key_file.is_file():
+        found.append(f"DISPUTES_SIGNING_KEY_FILE: no such file {settings.signing_key_file}")
+    if settings.debug:
+        found.append("DISPUTES_DEBUG is on")
+    return found
+
+
+def check_production(settings: Settings) -> None:
+    """In production (DISPUTES_ENV=production), refuse to start with unsafe settings."""
+    if settings.env != "production":
+        return
+    found = unsafe_for_production(settings)
+    if found:
+        raise UnsafeSettings("refusing to start in production: " + "; ".join(found))

@@ -1,8 +1,8 @@
 """Read model "claims": one row per claim for ``GET /claims`` (filters, visibility, cursor pages).
 
-Newest first (by opening time, then id). Who sees what: a buyer its own claims, a merchant the claims
-against it, mediators and auditors every claim (the same roles that may read any claim one by one).
-Regulators and admins list nothing: regulators receive signed exports, admins run the platform.
+Newest first (by opening time, then id). Who sees what is :func:`disputes.application.visibility.claim_scope`:
+a buyer its own claims, a merchant the claims against it, mediators and auditors every claim (the same
+principals that may read a claim one by one). Regulators and admins list nothing.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from disputes.application import READ_ANY_ROLES
-from disputes.domain.parties import Actor, Role
+from disputes.application.visibility import claim_scope
+from disputes.domain.parties import Actor
 from disputes.domain.policy import Deadline
 from projections.changes import Change, ClaimState
 from projections.runner import Projection
@@ -32,9 +32,6 @@ _FIXED = frozenset(
 )
 """Columns a claim never changes. They stay out of the upsert's SET list, so that the database leaves
 the indexes on them alone when a claim moves on."""
-LIST_ROLES = frozenset({Role.BUYER, Role.MERCHANT, *READ_ANY_ROLES})
-
-
 class InvalidCursor(ValueError):
     """A cursor this API did not issue."""
 
@@ -106,10 +103,6 @@ class ClaimPage:
     next_cursor: str | None
 
 
-def may_list(actor: Actor) -> bool:
-    return actor.role in LIST_ROLES
-
-
 def encode_cursor(opened_at: str, claim_id: str) -> str:
     raw = json.dumps([opened_at, claim_id], separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
@@ -132,14 +125,15 @@ def list_claims(
     """One page of the claims this actor may see, newest first."""
     where: list[str] = []
     params: list[Any] = []
-    if actor.role is Role.BUYER:
-        where.append("buyer_id = ?")
-        params.append(actor.id)
-    elif actor.role is Role.MERCHANT:
-        where.append("merchant_id = ?")
-        params.append(actor.id)
-    elif actor.role not in READ_ANY_ROLES:
+    scope = claim_scope(actor)
+    if scope.nothing:
         return ClaimPage([], None)
+    if scope.buyer_id is not None:
+        where.append("buyer_id = ?")
+        params.append(scope.buyer_id)
+    if scope.merchant_id is not None:
+        where.append("merchant_id = ?")
+        params.append(scope.merchant_id)
     for column, value in (
         ("status", filters.status),
         ("merchant_id", filters.merchant_id),

@@ -1,10 +1,8 @@
-"""The read side's settings: the part of :class:`~disputes.settings.Settings` it uses."""
+"""The read side's settings: the values it is given (by the composition root, from the process's settings)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields, replace
-
-from disputes.settings import Settings
+from dataclasses import dataclass, replace
 
 
 @dataclass(frozen=True)
@@ -16,10 +14,6 @@ class ReadSideSettings:
     read_wait_seconds: float
     scorecard_good_min: int
     scorecard_watch_min: int
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> ReadSideSettings:
-        return cls(**{f.name: getattr(settings, f.name) for f in fields(cls)})
 
     def but(self, **changes: object) -> ReadSideSettings:
         """A copy with some values changed (tests shorten waits this way)."""

@@ -19,7 +19,7 @@ from decimal import Decimal
 from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING, Any
 
-from disputes.database import DatabaseUrl, Dialect
+from disputes.adapters.database import DatabaseUrl, Dialect
 
 if TYPE_CHECKING:
     import psycopg

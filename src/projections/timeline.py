@@ -11,8 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from disputes.application import READ_ANY_ROLES
-from disputes.domain.parties import Actor, Role
+from disputes.application.visibility import may_see_claim
+from disputes.domain.parties import Actor
 from projections.changes import Change
 from projections.runner import Projection
 from projections.store import Table, ViewConnection, time_text
@@ -96,18 +96,10 @@ class Timeline:
     next: list[dict[str, Any]]
 
 
-def may_see(actor: Actor, buyer_id: str, merchant_id: str) -> bool:
-    if actor.role in READ_ANY_ROLES:
-        return True
-    return (actor.role is Role.BUYER and actor.id == buyer_id) or (
-        actor.role is Role.MERCHANT and actor.id == merchant_id
-    )
-
-
 def claim_timeline(conn: ViewConnection, actor: Actor, claim_id: str) -> Timeline | None:
     """The claim's timeline, or None when there is none this actor may see."""
     head = conn.one(TimelineView.SELECT_HEAD, (claim_id,))
-    if head is None or not may_see(actor, head[2], head[3]):
+    if head is None or not may_see_claim(actor, buyer_id=head[2], merchant_id=head[3]):
         return None
     entries = [
         {

@@ -10,17 +10,17 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from audit_support import START, Clock, Tamper, bundle_lines, bundle_manifest, busy_store, verify_both
 
-from disputes.application import DisputesApplication
+from disputes.adapters.database import DatabaseUrl
+from disputes.application.claims import DisputesApplication
 from disputes.audit import IntegrityFault
 from disputes.audit.bundle import Period, export_bundle
 from disputes.audit.canonical import ZERO_HASH
 from disputes.audit.chain import seal_reader
 from disputes.audit.format import CLAIM_COLUMNS, FORMAT, MEMBERS
 from disputes.audit.keys import SigningKey
-from disputes.database import DatabaseUrl
 from disputes.domain.errors import ClaimNotFound
+from support.audit import START, Clock, Tamper, bundle_lines, bundle_manifest, busy_store, verify_both
 
 EVERYTHING = Period(START - timedelta(days=1), START + timedelta(days=30))
 

@@ -17,15 +17,15 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from audit_support import START, Clock, busy_store, verify_both
 
 import disputes.audit.verify_bundle as server_verifier
+from disputes.adapters.migrations import apply_migrations
 from disputes.audit.bundle import Period, export_bundle, manifest_json
 from disputes.audit.canonical import canonical
 from disputes.audit.keys import SigningKey, generate_key, load_signing_key
 from disputes.bootstrap import bootstrap
-from disputes.migrations import apply_migrations
 from disputes.settings import Settings
+from support.audit import START, Clock, busy_store, verify_both
 
 Members = dict[str, bytes]
 

@@ -7,11 +7,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from audit_support import load_tool
 
+from disputes.application.records import EventRecord
 from disputes.audit.canonical import ZERO_HASH, canonical, canonical_parsed, chain_record, record_hash
 from disputes.domain.parties import Actor, Role
-from disputes.event_data import EventRecord
+from support.audit import load_tool
 
 TRICKY: list[Any] = [
     {"b": 1, "a": {"d": [1, 2, {"z": None, "y": True}], "c": "x"}},

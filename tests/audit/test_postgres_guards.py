@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import psycopg
 import pytest
-from audit_support import Clock, Tamper, busy_store
 
-from disputes.application import DisputesApplication
+from disputes.adapters.database import DatabaseUrl, connect
+from disputes.application.claims import DisputesApplication
 from disputes.audit.chain import seal_new_events, seal_reader
 from disputes.audit.verify_store import verify_store
-from disputes.database import DatabaseUrl, connect
+from support.audit import Clock, Tamper, busy_store
 
 pytestmark = pytest.mark.postgres
 

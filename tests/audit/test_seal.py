@@ -7,19 +7,19 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from audit_support import BUYER, START, Clock, busy_store
 from eventsourcing.persistence import Tracking
 
-from disputes.application import DisputesApplication
+from disputes.adapters.database import DatabaseUrl, connect
+from disputes.adapters.migrations import apply_migrations
+from disputes.application.claims import DisputesApplication
+from disputes.application.records import event_record
 from disputes.audit.canonical import ZERO_HASH, chain_record
 from disputes.audit.chain import AuditSeal, SealedRow, seal_new_events, seal_reader, seal_status
 from disputes.bootstrap import bootstrap
-from disputes.database import DatabaseUrl, connect
 from disputes.domain.claim import Claim
 from disputes.domain.policy import Windows
-from disputes.event_data import event_record
-from disputes.migrations import apply_migrations
 from disputes.settings import Settings
+from support.audit import BUYER, START, Clock, busy_store
 
 
 def sealed_rows(db: DatabaseUrl) -> list[SealedRow]:

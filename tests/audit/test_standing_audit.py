@@ -10,19 +10,18 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from audit_support import MERCHANT, START, Clock, bundle_lines, bundle_manifest, busy_store, verify_both
 
-from disputes.application import DisputesApplication
+from disputes.adapters.database import DatabaseUrl
+from disputes.application.claims import DisputesApplication
+from disputes.application.standing import MerchantStandings
 from disputes.audit.bundle import Period, export_bundle
 from disputes.audit.chain import seal_reader
 from disputes.audit.format import CLAIM_COLUMNS
 from disputes.audit.keys import SigningKey
 from disputes.audit.verify_store import verify_store
-from disputes.bootstrap import Container
-from disputes.database import DatabaseUrl
+from disputes.bootstrap import Container, build_runner
 from disputes.domain.standing import StandingFigures, Tier, standing_id_for
-from disputes.standing_service import MerchantStandings
-from projections.readside import build_runner
+from support.audit import MERCHANT, START, Clock, bundle_lines, bundle_manifest, busy_store, verify_both
 
 EVERYTHING = Period(START - timedelta(days=1), START + timedelta(days=30))
 

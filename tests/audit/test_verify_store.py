@@ -5,12 +5,12 @@ guard switched off, as a superuser could)."""
 from __future__ import annotations
 
 import pytest
-from audit_support import BUYER, Clock, Tamper, busy_store
 
-from disputes.application import DisputesApplication
+from disputes.adapters.database import DatabaseUrl
+from disputes.application.claims import DisputesApplication
 from disputes.audit.chain import seal_new_events, seal_reader
 from disputes.audit.verify_store import StoreReport, verify_store
-from disputes.database import DatabaseUrl
+from support.audit import BUYER, Clock, Tamper, busy_store
 
 
 def check(

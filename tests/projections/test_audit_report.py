@@ -6,11 +6,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from projection_support import Claims, ManualClock, buyer, mediator, merchant
 
 from projections.audit_report import audit_report
 from projections.runner import ProjectionRunner
 from projections.store import ViewConnection
+from support.views import Claims, ManualClock, buyer, mediator, merchant
 
 
 def day(d: int) -> datetime:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from projection_support import Claims, ManualClock, buyer, mediator, merchant
 
 from disputes.domain.parties import Actor, Role
 from projections.claims_list import ClaimFilters, InvalidCursor, list_claims
 from projections.runner import ProjectionRunner
 from projections.store import ViewConnection
+from support.views import Claims, ManualClock, buyer, mediator, merchant
 
 AUDITOR = Actor(Role.AUDITOR, "aud1")
 

@@ -6,51 +6,18 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
-from projection_support import Claims, ManualClock, dump_views, lifecycle_mix, positions
 
-import projections
 from disputes.bootstrap import Container
 from projections import catalog
-from projections.readside import build_runner
-from projections.runner import CRASH_ENV, CRASH_EXIT_STATUS, reset
-from projections.store import ViewConnection, ViewStore
+from projections.runner import CRASH_ENV, CRASH_EXIT_STATUS
+from projections.store import ViewConnection
+from support.processes import cli_command, cli_environment, run_cli
+from support.views import Claims, ManualClock, dump_views, lifecycle_mix, positions, rebuilt_views
 
-SOURCE_ROOT = Path(projections.__file__).resolve().parents[1]
 pytestmark = pytest.mark.slow
-
-
-def worker_environment(database_url: str, **env: str) -> dict[str, str]:
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("DISPUTES_")}
-    environment["PYTHONPATH"] = os.pathsep.join(filter(None, [str(SOURCE_ROOT), os.environ.get("PYTHONPATH")]))
-    environment["DISPUTES_DATABASE_URL"] = database_url
-    environment.update(env)
-    return environment
-
-
-def worker(database_url: str, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    """``python -m projections ARGS``: the worker as an operator runs it, in a process of its own."""
-    return subprocess.run(
-        [sys.executable, "-m", "projections", *args],
-        env=worker_environment(database_url, **env),
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-
-
-def rebuilt_views(container: Container, views: ViewConnection) -> dict[str, list[tuple[object, ...]]]:
-    reset(ViewStore(container.settings.database), catalog.select())
-    runner = build_runner(container)
-    try:
-        runner.run_until_caught_up()
-    finally:
-        runner.close()
-    return dump_views(views)
 
 
 def test_a_worker_that_dies_before_committing_a_batch_counts_nothing_twice_after_a_restart(
@@ -60,14 +27,14 @@ def test_a_worker_that_dies_before_committing_a_batch_counts_nothing_twice_after
     head = container.app.recorder.max_notification_id()
     assert head is not None and head > 21
 
-    crashed = worker(database_url, "project", "--once", DISPUTES_PROJECTION_BATCH_SIZE="7", **{CRASH_ENV: "3"})
+    crashed = run_cli(database_url, "project", "--once", DISPUTES_PROJECTION_BATCH_SIZE="7", **{CRASH_ENV: "3"})
 
     assert crashed.returncode == CRASH_EXIT_STATUS, crashed.stderr
     # Two batches committed; the third was written, then lost with the process.
     assert positions(views) == dict.fromkeys(catalog.NAMES, 14)
     assert views.query("SELECT COUNT(*) FROM read_timeline") == [(14,)]
 
-    restarted = worker(database_url, "project", "--once", DISPUTES_PROJECTION_BATCH_SIZE="7")
+    restarted = run_cli(database_url, "project", "--once", DISPUTES_PROJECTION_BATCH_SIZE="7")
 
     assert restarted.returncode == 0, restarted.stderr
     assert positions(views) == dict.fromkeys(catalog.NAMES, head)
@@ -84,8 +51,8 @@ def test_a_worker_killed_at_any_moment_of_a_catch_up_leaves_views_that_a_restart
     head = container.app.recorder.max_notification_id()
     assert head is not None
     process = subprocess.Popen(
-        [sys.executable, "-m", "projections", "project"],
-        env=worker_environment(database_url, DISPUTES_PROJECTION_BATCH_SIZE="2"),
+        cli_command("project"),
+        env=cli_environment(database_url, DISPUTES_PROJECTION_BATCH_SIZE="2"),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -103,7 +70,7 @@ def test_a_worker_killed_at_any_moment_of_a_catch_up_leaves_views_that_a_restart
         if table == "read_timeline":
             assert len(rows) == min(at_kill.values()) == max(at_kill.values())
 
-    restarted = worker(database_url, "project", "--once")
+    restarted = run_cli(database_url, "project", "--once")
 
     assert restarted.returncode == 0, restarted.stderr
     assert positions(views) == dict.fromkeys(catalog.NAMES, head)

@@ -3,14 +3,12 @@ move and close, whether the events come one batch at a time or all in one rebuil
 
 from __future__ import annotations
 
-from projection_support import Claims, ManualClock, buyer, dump_views, mediator, merchant
-
-from disputes.bootstrap import Container
+from disputes.bootstrap import Container, build_runner
 from disputes.domain.vocabulary import EvidenceKind, Party
 from projections import catalog
-from projections.readside import build_runner
 from projections.runner import ProjectionRunner, reset
 from projections.store import ViewConnection, ViewStore
+from support.views import Claims, ManualClock, buyer, dump_views, mediator, merchant
 
 SHA = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
 

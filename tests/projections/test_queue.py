@@ -5,11 +5,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from projection_support import Claims, ManualClock, buyer, mediator, merchant
-
 from projections.queue import UNASSIGNED, QueueFilters, work_queue
 from projections.runner import ProjectionRunner
 from projections.store import ViewConnection
+from support.views import Claims, ManualClock, buyer, mediator, merchant
 
 
 def queue(conn: ViewConnection, now: datetime, **filters: Any) -> list[dict[str, Any]]:

@@ -3,15 +3,23 @@
 from __future__ import annotations
 
 import pytest
-from projection_support import Claims, ManualClock, lifecycle_mix
 from pydantic import ValidationError
 
-from disputes.bootstrap import Container
+from disputes.bootstrap import Container, build_read_side, start_projections
 from disputes.settings import Settings
 from projections import catalog
-from projections.readside import ReadSide, projection_lag, render_lag_metrics, start_in_process
+from projections.readside import render_lag_metrics
 from projections.runner import ProjectionRunner
 from support import migrated_container
+from support.views import Claims, ManualClock, lifecycle_mix
+
+
+def projection_lag(container: Container) -> dict[str, int]:
+    side = build_read_side(container)
+    try:
+        return side.lag()
+    finally:
+        side.close()
 
 
 def test_lag_is_the_last_recorded_position_minus_each_projections_position(
@@ -25,7 +33,7 @@ def test_lag_is_the_last_recorded_position_minus_each_projections_position(
     runner.run_until_caught_up()
     assert projection_lag(container) == dict.fromkeys(catalog.NAMES, 0)
 
-    side = ReadSide(container)
+    side = build_read_side(container)
     try:
         text = render_lag_metrics(side.statuses())
     finally:
@@ -38,7 +46,7 @@ def test_lag_is_the_last_recorded_position_minus_each_projections_position(
 def test_the_in_process_runner_keeps_the_views_current_and_stops_cleanly(
     container: Container, claims: Claims
 ) -> None:
-    handle = start_in_process(container, run=True)
+    handle = start_projections(container, run=True)
     try:
         assert handle.running
         claim_id = claims.open()
@@ -58,7 +66,7 @@ def test_a_wait_for_a_position_the_views_do_not_reach_gives_up_after_its_timeout
     container: Container, claims: Claims
 ) -> None:
     claims.open()
-    side = ReadSide(container)
+    side = build_read_side(container)
     try:
         with side.store.reading() as conn:
             assert side.wait_for(conn, ["claims"], 1, timeout=0.05) is None
@@ -73,7 +81,7 @@ def test_the_in_process_runner_can_be_turned_off_for_standalone_workers(
 ) -> None:
     monkeypatch.setenv("DISPUTES_PROJECTIONS_IN_PROCESS", "false")
     with migrated_container(Settings(database_url=database_url, env="test"), clock) as container:
-        handle = start_in_process(container)
+        handle = start_projections(container)
         assert not handle.running
         handle.stop()
 

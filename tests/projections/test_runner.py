@@ -8,13 +8,12 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from projection_support import Claims, ManualClock, dump_views, lifecycle_mix, positions
 
-from disputes.bootstrap import Container
+from disputes.bootstrap import Container, build_runner
 from projections import catalog
-from projections.readside import build_runner
 from projections.runner import ProjectionRunner, StalePosition, reset
 from projections.store import ViewConnection, ViewStore
+from support.views import Claims, ManualClock, dump_views, lifecycle_mix, positions
 
 
 def count(conn: ViewConnection, table: str) -> int:

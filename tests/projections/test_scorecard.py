@@ -6,11 +6,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from projection_support import Claims, ManualClock, buyer, mediator, merchant
 
 from projections.runner import ProjectionRunner
 from projections.scorecard import Thresholds, merchant_scorecard
 from projections.store import ViewConnection
+from support.views import Claims, ManualClock, buyer, mediator, merchant
 
 WINDOW = timedelta(hours=48)
 

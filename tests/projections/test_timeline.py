@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from projection_support import SYSTEM, Claims, ManualClock, buyer, mediator, merchant
-
 from disputes.domain.claim import Claim
 from disputes.domain.parties import Actor, Role
 from projections.runner import ProjectionRunner
 from projections.store import ViewConnection
 from projections.timeline import claim_timeline
 from projections.wording import WORDED_EVENTS
+from support.views import SYSTEM, Claims, ManualClock, buyer, mediator, merchant
 
 
 def test_the_timeline_tells_the_case_in_plain_words_with_the_next_step_and_its_deadline(

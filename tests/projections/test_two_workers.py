@@ -4,15 +4,12 @@ is counted once, whichever worker happens to process it."""
 from __future__ import annotations
 
 import subprocess
-import sys
 import threading
 import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
 
 import pytest
-from projection_support import Claims, ManualClock, dump_views, lifecycle_mix, positions
-from test_crash import rebuilt_views, worker_environment
 
 from disputes.bootstrap import Container, bootstrap
 from disputes.settings import Settings
@@ -21,6 +18,8 @@ from projections.changes import Change
 from projections.runner import Projection, ProjectionRunner
 from projections.store import ViewConnection, ViewStore
 from support import migrated_container
+from support.processes import cli_command, cli_environment
+from support.views import Claims, ManualClock, dump_views, lifecycle_mix, positions, rebuilt_views
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
@@ -110,10 +109,10 @@ def test_two_worker_processes_catching_up_together_build_the_views_exactly_once(
 ) -> None:
     lifecycle_mix(claims, clock, 40)
     head = container.app.recorder.max_notification_id()
-    environment = worker_environment(postgres_url, DISPUTES_PROJECTION_BATCH_SIZE="3")
+    environment = cli_environment(postgres_url, DISPUTES_PROJECTION_BATCH_SIZE="3")
     processes = [
         subprocess.Popen(
-            [sys.executable, "-m", "projections", "project", "--once"],
+            cli_command("project", "--once"),
             env=environment,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,

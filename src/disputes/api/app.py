@@ -10,16 +10,30 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from disputes import __version__
 from disputes.api import openapi, problems
-from disputes.api.access import check_app, enforce
-from disputes.api.idempotency import IdempotencyMiddleware
-from disputes.api.input_guard import InputGuardMiddleware
-from disputes.api.metrics import count_requests
-from disputes.api.routes import audit, claims, health, principals, reads, standing
-from disputes.api.security import SecurityHeadersMiddleware, check_production
-from disputes.bootstrap import Container, bootstrap
-from disputes.settings import Settings
-from projections import deadline_engine, standing_engine
-from projections.readside import start_in_process
+from disputes.api.auth.access import check_app, enforce
+from disputes.api.middleware.idempotency import IdempotencyMiddleware
+from disputes.api.middleware.input_guard import InputGuardMiddleware
+from disputes.api.middleware.metrics import count_requests
+from disputes.api.middleware.security import SecurityHeadersMiddleware
+from disputes.api.routes import (
+    claims,
+    commands,
+    exports,
+    health,
+    principals,
+    queue,
+    reports,
+    scorecards,
+    standing,
+)
+from disputes.bootstrap import (
+    Container,
+    bootstrap,
+    start_deadline_engine,
+    start_projections,
+    start_standing_engine,
+)
+from disputes.settings import Settings, check_production
 
 DESCRIPTION = """After-sales disputes: buyers open claims on orders, merchants answer, mediators decide,
 money is refunded. Every change is an event; errors are RFC 9457 problem+json. Any POST may carry an
@@ -37,14 +51,14 @@ def create_app(container: Container | None = None) -> FastAPI:
     async def lifespan(api: FastAPI) -> AsyncIterator[None]:
         # The views follow the store from a thread of this process unless DISPUTES_PROJECTIONS_IN_PROCESS
         # is false (then `disputes project` workers keep them). The read routes share its pool.
-        projections = start_in_process(container)
+        projections = start_projections(container)
         api.state.read_side = projections.read_side
-        deadlines = deadline_engine.start_in_process(container)  # unless DISPUTES_DEADLINES_IN_PROCESS=false
-        standing = standing_engine.start_in_process(container)  # the same setting
+        deadlines = start_deadline_engine(container)  # unless DISPUTES_DEADLINES_IN_PROCESS=false
+        standing_engine = start_standing_engine(container)  # the same setting
         try:
             yield
         finally:
-            standing.stop()
+            standing_engine.stop()
             deadlines.stop()
             projections.stop()
             if owned:
@@ -76,12 +90,8 @@ def create_app(container: Container | None = None) -> FastAPI:
         )
     # Outermost: every answer, even a CORS preflight or a refused body, carries the headers.
     api.add_middleware(SecurityHeadersMiddleware, hsts=settings.env == "production")
-    api.include_router(claims.router)
-    api.include_router(reads.router)
-    api.include_router(standing.router)
-    api.include_router(audit.router)
-    api.include_router(principals.router)
-    api.include_router(health.router)
+    for routes in (claims, commands, queue, scorecards, reports, standing, exports, principals, health):
+        api.include_router(routes.router)
     openapi.install(api)
     check_app(api)  # a route without a rule in the permission matrix is never served
     return api

@@ -1,25 +1,35 @@
-"""Dependencies shared by the routers: the container, the authenticated actor, If-Match."""
+"""Dependencies shared by the routers: the container, the authenticated actor, If-Match, and the views
+(waiting for ``?min_position=N``: read your writes)."""
 
 from __future__ import annotations
 
 import re
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Annotated
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Header, Query, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from fastapi.security.utils import get_authorization_scheme_param
 
+from disputes.api.auth.failures import log_failed_authentication
 from disputes.api.problems import ApiProblem
-from disputes.api.security import log_failed_authentication
-from disputes.application import DisputesApplication
-from disputes.bootstrap import Container
+from disputes.api.responses import POSITION_HEADER
+from disputes.application.claims import DisputesApplication
+from disputes.bootstrap import Container, build_read_side
 from disputes.domain.parties import Actor
+from projections.readside import ReadSide
+from projections.store import ViewConnection
 
 _bearer = HTTPBearer(
     auto_error=False, description="A token from `disputes principals add` or `POST /principals` (admins)"
 )
 _IF_MATCH = re.compile(r'^\s*(?:W/)?"?([0-9]{1,9})"?\s*$')
 _UNAUTHORIZED = {"WWW-Authenticate": "Bearer"}
+_state_lock = threading.Lock()
+RETRY_AFTER_SECONDS = 1
+MAX_LIMIT = 200
 
 
 def get_container(request: Request) -> Container:
@@ -108,3 +118,54 @@ def expected_version(
 App = Annotated[DisputesApplication, Depends(get_application)]
 CurrentActor = Annotated[Actor, Depends(get_actor)]
 ExpectedVersion = Annotated[int | None, Depends(expected_version)]
+
+
+# --- the views ---------------------------------------------------------------------------------------
+
+
+def get_read_side(request: Request, container: ContainerDep) -> ReadSide:
+    """The read side on ``app.state.read_side`` (set at start-up), else one made on first use."""
+    state = request.app.state
+    read_side: ReadSide | None = getattr(state, "read_side", None)
+    if read_side is None:
+        with _state_lock:
+            read_side = getattr(state, "read_side", None)
+            if read_side is None:
+                read_side = state.read_side = build_read_side(container)
+    return read_side
+
+
+Reads = Annotated[ReadSide, Depends(get_read_side)]
+MinPosition = Annotated[
+    int | None,
+    Query(ge=0, description="wait until the views show every event up to this position (read your writes)"),
+]
+Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="items per page")]
+Cursor = Annotated[str | None, Query(max_length=512, description="next_cursor of the previous page")]
+
+
+@contextmanager
+def reading(
+    reads: ReadSide, response: Response, names: Sequence[str], min_position: int | None
+) -> Iterator[ViewConnection]:
+    """A connection to the named views, after waiting for ``min_position`` when one is given.
+
+    The answer's ``X-Disputes-Position`` is the position those views have reached; still behind
+    ``min_position`` after ``DISPUTES_READ_WAIT_SECONDS``: 503 with Retry-After.
+    """
+    with reads.store.reading() as conn:
+        if min_position is None:
+            position = reads.positions(conn, names)
+        else:
+            found = reads.wait_for(conn, names, min_position)
+            if found is None:
+                raise ApiProblem(
+                    503,
+                    "views-behind",
+                    "Views not caught up",
+                    f"the views have not yet processed position {min_position}; retry shortly",
+                    {"Retry-After": str(RETRY_AFTER_SECONDS)},
+                )
+            position = found
+        response.headers[POSITION_HEADER] = str(position)
+        yield conn

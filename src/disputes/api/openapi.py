@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from disputes.api.problems import PROBLEM_MEDIA_TYPE
-from disputes.api.schemas import Problem
+from disputes.api.schemas.common import Problem
 
 _PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
 _ALWAYS = {

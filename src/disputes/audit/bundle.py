@@ -24,17 +24,17 @@ from pathlib import Path
 from typing import Any
 
 from disputes import __version__
-from disputes.application import DisputesApplication
+from disputes.adapters.database import DatabaseUrl
+from disputes.application.claims import DisputesApplication
+from disputes.application.records import event_record, rfc3339
 from disputes.audit import AuditError
 from disputes.audit.canonical import chain_record, line
 from disputes.audit.chain import DEFAULT_BATCH, SealReader, decode, seal_new_events, seal_reader
 from disputes.audit.format import CLAIM_COLUMNS, CLAIMS, EVENTS, FORMAT, MANIFEST, PUBLIC_KEY, SIGNATURE
 from disputes.audit.keys import SigningKey
 from disputes.audit.verify_store import fault, walk_sealed
-from disputes.database import DatabaseUrl
 from disputes.domain.claim import claim_id_of
 from disputes.domain.errors import ClaimNotFound
-from disputes.event_data import event_record, rfc3339
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 

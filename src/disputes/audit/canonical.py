@@ -23,8 +23,8 @@ from json.encoder import (  # type: ignore[attr-defined]
 )
 from typing import Any
 
+from disputes.application.records import EventRecord
 from disputes.audit.format import FORMAT, ZERO_HASH
-from disputes.event_data import EventRecord
 
 __all__ = [
     "FORMAT",

@@ -18,11 +18,11 @@ from typing import Any
 
 from eventsourcing.persistence import Notification
 
-from disputes.application import DisputesApplication
+from disputes.adapters.database import DatabaseUrl, connect
+from disputes.application.claims import DisputesApplication
+from disputes.application.records import EventRecord, event_record
 from disputes.audit import AuditError
 from disputes.audit.canonical import ZERO_HASH, chain_record
-from disputes.database import DatabaseUrl, connect
-from disputes.event_data import EventRecord, event_record
 
 DEFAULT_BATCH = 1000
 SEAL_LOCK_KEY = 7235441203191506292

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from disputes.application import DisputesApplication
+from disputes.adapters.database import DatabaseUrl
+from disputes.application.claims import DisputesApplication
 from disputes.audit.chain import seal_status
-from disputes.database import DatabaseUrl
 
 
 def seal_readiness(app: DisputesApplication, db: DatabaseUrl) -> dict[str, Any]:

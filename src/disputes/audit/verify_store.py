@@ -13,7 +13,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from disputes.application import DisputesApplication
+from disputes.adapters.database import DatabaseUrl
+from disputes.application.claims import DisputesApplication
 from disputes.audit import IntegrityFault
 from disputes.audit.canonical import ZERO_HASH, chain_record
 from disputes.audit.chain import (
@@ -24,7 +25,6 @@ from disputes.audit.chain import (
     iter_notifications,
     seal_reader,
 )
-from disputes.database import DatabaseUrl
 
 Progress = Callable[[int], None]
 

@@ -1,101 +1,90 @@
-"""Claim commands and the claim's own reads. Each route: schema in, one application call, schema out."""
+"""Claims: open one, list them, read one (now, or as it stood), its history and its timeline.
+
+Each route: schema in, one application or view call, schema out. The commands on a claim are in
+:mod:`disputes.api.routes.commands`.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
-from disputes.api.access import Permit
-from disputes.api.deps import App, CurrentActor, ExpectedVersion
-from disputes.api.problems import PROBLEM_MEDIA_TYPE, ApiProblem
-from disputes.api.routes.audit import history_with_diff
-from disputes.api.schemas import (
-    AssignmentCreate,
-    ClaimCreate,
-    ClaimPublic,
-    ClosureCreate,
-    DecisionCreate,
-    EvidenceCreate,
-    EvidenceRequestCreate,
-    HistoryChangesEntry,
-    HistoryEntry,
-    LegalEscalationCreate,
-    LegalOutcomeCreate,
-    MediationRequestCreate,
-    MerchantResponseCreate,
-    MessageCreate,
-    OfferAnswerCreate,
-    Problem,
-    RefundCreate,
-    Request,
-    ReturnReceiptCreate,
-    ReturnShipmentCreate,
-    WithdrawalCreate,
-)
-from disputes.application import CommandResult, DisputesApplication
-from disputes.domain.claim import Claim
-from disputes.event_data import parse_rfc3339
+from disputes.api.auth.access import Permit
+from disputes.api.deps import App, CurrentActor, Cursor, Limit, MinPosition, Reads, reading
+from disputes.api.responses import claim_answer, invalid, parse_time, problem_responses
+from disputes.api.schemas.claims import ClaimCreate, ClaimPublic, ClaimSummary, ClaimSummaryPage
+from disputes.api.schemas.common import PrincipalId
+from disputes.api.schemas.history import HistoryChangesEntry, HistoryEntry
+from disputes.api.schemas.timeline import Timeline
+from disputes.application.history import history_with_diff
+from disputes.domain import errors
+from disputes.domain.vocabulary import ClaimStatus
+from projections import claims_list, timeline
 
-POSITION_HEADER = "X-Disputes-Position"
+DESCRIBED = {
+    401: "no token, or an unknown, revoked or expired one",
+    403: "the claim is visible to you but you may not do this (docs/access-control.md)",
+    404: "no such claim, or not visible to you",
+    422: "malformed input",
+}
+VIEW_DESCRIBED = {
+    401: DESCRIBED[401],
+    403: "your role may not read this",
+    404: "no such claim visible to you",
+    422: "malformed query",
+    503: "the views have not caught up with min_position yet; retry after Retry-After seconds",
+}
 
 
-def _problems(*codes: int) -> dict[int | str, dict[str, object]]:
-    described = {
-        401: "no token, or an unknown, revoked or expired one",
-        403: "the claim is visible to you but you may not do this (docs/access-control.md)",
-        404: "no such claim, or not visible to you",
-        409: "refused by a claim rule, or a concurrent change won",
-        412: "If-Match names a version that is not the current one",
-        422: "malformed input",
-    }
-    return {
-        code: {"model": Problem, "description": described[code], "content": {PROBLEM_MEDIA_TYPE: {}}}
-        for code in codes
-    }
-
-
-COMMAND_ERRORS = _problems(401, 403, 404, 409, 412, 422)
-router = APIRouter(prefix="/claims", tags=["claims"])
-
-
-def _answer(response: Response, app: DisputesApplication, result: CommandResult) -> ClaimPublic:
-    response.headers["ETag"] = f'"{result.claim.version}"'
-    if result.position is not None:
-        response.headers[POSITION_HEADER] = str(result.position)
-    return ClaimPublic.of(result.claim, app.windows)
-
-
-def _shown(response: Response, app: DisputesApplication, claim: Claim) -> ClaimPublic:
-    response.headers["ETag"] = f'"{claim.version}"'
-    return ClaimPublic.of(claim, app.windows)
+router = APIRouter(prefix="/claims")
 
 
 @router.post(
     "",
     status_code=status.HTTP_201_CREATED,
-    responses=_problems(401, 403, 422),
+    responses=problem_responses(DESCRIBED, 401, 403, 422),
     summary="Open a claim on an order (buyers)",
+    tags=["claims"],
 )
-def open_claim(
-    body: ClaimCreate,
-    response: Response,
-    app: App,
-    actor: CurrentActor,
-) -> ClaimPublic:
+def open_claim(body: ClaimCreate, response: Response, app: App, actor: CurrentActor) -> ClaimPublic:
     """Open a claim on an order (buyers)."""
     result = app.open_claim(actor, **body.model_dump())
     response.headers["Location"] = f"/claims/{result.claim.id}"
-    return _answer(response, app, result)
+    return claim_answer(response, app, result.claim, result.position)
+
+
+@router.get("", responses=problem_responses(VIEW_DESCRIBED, 401, 403, 422, 503), tags=["reads"])
+def list_claims(
+    reads: Reads,
+    response: Response,
+    actor: CurrentActor,
+    status: ClaimStatus | None = None,
+    merchant_id: PrincipalId | None = None,
+    buyer_id: PrincipalId | None = None,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+    min_position: MinPosition = None,
+) -> ClaimSummaryPage:
+    """Claims you may see, newest first: buyers and merchants their own, mediators and auditors all."""
+    filters = claims_list.ClaimFilters(
+        status=None if status is None else status.value, merchant_id=merchant_id, buyer_id=buyer_id
+    )
+    with reading(reads, response, ["claims"], min_position) as conn:
+        try:
+            page = claims_list.list_claims(conn, actor, filters, limit, cursor)
+        except claims_list.InvalidCursor as error:
+            raise invalid(f"cursor: {error}") from None
+    return ClaimSummaryPage(
+        items=[ClaimSummary.model_validate(item) for item in page.items], next_cursor=page.next_cursor
+    )
 
 
 @router.get(
     "/{claim_id}",
-    responses=_problems(401, 403, 404, 422),
+    responses=problem_responses(DESCRIBED, 401, 403, 404, 422),
     summary="The claim now, or as it stood at a version or a time",
+    tags=["claims"],
 )
 def get_claim(
     claim_id: str,
@@ -110,19 +99,20 @@ def get_claim(
 ) -> ClaimPublic:
     """The claim now, or as it stood at a version or a time."""
     if as_of_version is not None and as_of is not None:
-        raise ApiProblem(422, "validation-error", "Invalid request", "give as_of_version or as_of, not both")
+        raise invalid("give as_of_version or as_of, not both")
     claim = access.the_claim
     if as_of_version is not None:
-        return _shown(response, app, app.get_claim_at_version(actor, claim, as_of_version))
+        return claim_answer(response, app, app.get_claim_at_version(actor, claim, as_of_version))
     if as_of is not None:
-        return _shown(response, app, app.get_claim_as_of(actor, claim, parse_time(as_of, "as_of")))
-    return _shown(response, app, app.get_claim(actor, claim))
+        return claim_answer(response, app, app.get_claim_as_of(actor, claim, parse_time(as_of, "as_of")))
+    return claim_answer(response, app, app.get_claim(actor, claim))
 
 
 @router.get(
     "/{claim_id}/history",
-    responses=_problems(401, 404),
+    responses=problem_responses(DESCRIBED, 401, 404),
     summary="Every event of the claim in order, with who did it and when",
+    tags=["claims"],
 )
 def get_history(
     claim_id: str,
@@ -140,147 +130,28 @@ def get_history(
     return [HistoryEntry.of(r) for r in records]
 
 
-@dataclass(frozen=True)
-class Command:
-    """One command route: ``POST /claims/{claim_id}/<path>`` with ``body``, answered by ``handler``."""
-
-    path: str
-    body: type[Request]
-    handler: Callable[..., CommandResult]
-    summary: str
-
-
-COMMANDS = (
-    Command(
-        "merchant-response",
-        MerchantResponseCreate,
-        DisputesApplication.respond,
-        "Accept, reject, or offer a partial amount (the claim's merchant).",
-    ),
-    Command(
-        "offer-answer",
-        OfferAnswerCreate,
-        DisputesApplication.answer_offer,
-        "Accept or decline the merchant's offer (the claim's buyer).",
-    ),
-    Command(
-        "messages",
-        MessageCreate,
-        DisputesApplication.post_message,
-        "Post a message to the case (buyer, merchant, assigned mediator).",
-    ),
-    Command(
-        "evidence",
-        EvidenceCreate,
-        DisputesApplication.add_evidence,
-        "Add evidence by its digest and size (buyer, merchant, assigned mediator).",
-    ),
-    Command(
-        "mediation-request",
-        MediationRequestCreate,
-        DisputesApplication.request_mediation,
-        "Ask the platform to step in (the claim's buyer or merchant).",
-    ),
-    Command(
-        "assignment",
-        AssignmentCreate,
-        DisputesApplication.assign_mediator,
-        "Assign a mediator, by default the caller (mediators).",
-    ),
-    Command(
-        "evidence-request",
-        EvidenceRequestCreate,
-        DisputesApplication.request_evidence,
-        "Ask a party for evidence by a due time (the assigned mediator).",
-    ),
-    Command(
-        "decision",
-        DecisionCreate,
-        DisputesApplication.decide_claim,
-        "Decide the case under mediation (the assigned mediator).",
-    ),
-    Command(
-        "return-shipment",
-        ReturnShipmentCreate,
-        DisputesApplication.ship_return,
-        "Record the return parcel's carrier and tracking number (the claim's buyer).",
-    ),
-    Command(
-        "return-receipt",
-        ReturnReceiptCreate,
-        DisputesApplication.receive_return,
-        "Record the returned goods' arrival and condition (the claim's merchant).",
-    ),
-    Command(
-        "refunds",
-        RefundCreate,
-        DisputesApplication.refund,
-        "Record a refund paid to the buyer (the claim's merchant or the assigned mediator).",
-    ),
-    Command(
-        "legal-escalation",
-        LegalEscalationCreate,
-        DisputesApplication.escalate_to_legal,
-        "Take the case to court or arbitration (buyer, merchant, assigned mediator).",
-    ),
-    Command(
-        "legal-outcome",
-        LegalOutcomeCreate,
-        DisputesApplication.record_legal_outcome,
-        "Record the court's or arbitrator's outcome (mediators).",
-    ),
-    Command(
-        "withdrawal",
-        WithdrawalCreate,
-        DisputesApplication.withdraw,
-        "Withdraw the claim (the claim's buyer).",
-    ),
-    Command(
-        "closure",
-        ClosureCreate,
-        DisputesApplication.close_claim,
-        "Close the case with a summary (the assigned mediator).",
-    ),
+@router.get(
+    "/{claim_id}/timeline", responses=problem_responses(VIEW_DESCRIBED, 401, 404, 503), tags=["reads"]
 )
-
-
-def _add_command_route(command: Command) -> None:
-    def endpoint(
-        claim_id: str,
-        body: Request,
-        response: Response,
-        app: App,
-        actor: CurrentActor,
-        access: Permit,
-        version: ExpectedVersion,
-    ) -> ClaimPublic:
-        claim = access.the_claim  # loaded once, by the access check
-        result = command.handler(app, actor, claim, **body.model_dump(), expected_version=version)
-        return _answer(response, app, result)
-
-    # FastAPI reads the body's schema from the annotation: give each route its own.
-    endpoint.__annotations__ = {**endpoint.__annotations__, "body": command.body}
-    endpoint.__doc__ = command.summary
-    endpoint.__name__ = command.path.replace("-", "_")
-    router.add_api_route(
-        f"/{{claim_id}}/{command.path}",
-        endpoint,
-        methods=["POST"],
-        responses=COMMAND_ERRORS,
-        summary=command.summary.rstrip("."),
-        name=command.path,
+def claim_timeline(
+    claim_id: str,
+    reads: Reads,
+    response: Response,
+    actor: CurrentActor,
+    min_position: MinPosition = None,
+) -> Timeline:
+    """The claim's progress in plain words, and what happens next and by when."""
+    with reading(reads, response, ["timeline"], min_position) as conn:
+        found = timeline.claim_timeline(conn, actor, claim_id)
+    if found is None:
+        raise errors.ClaimNotFound(f"no claim {claim_id}", claim_id=claim_id)
+    return Timeline.model_validate(
+        {
+            "claim_id": found.claim_id,
+            "version": found.version,
+            "status": found.status,
+            "updated_at": found.updated_at,
+            "entries": found.entries,
+            "next": found.next,
+        }
     )
-
-
-for _command in COMMANDS:
-    _add_command_route(_command)
-
-
-def parse_time(value: str, name: str) -> datetime:
-    """An RFC 3339 time with a zone, or a 422 problem naming the parameter."""
-    try:
-        return parse_rfc3339(value)
-    except ValueError:
-        raise ApiProblem(
-            422, "validation-error", "Invalid request", f"{name} must be an RFC 3339 time with a zone"
-        ) from None

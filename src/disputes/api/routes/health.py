@@ -3,20 +3,16 @@
 from __future__ import annotations
 
 import contextlib
-from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from fastapi.responses import JSONResponse, PlainTextResponse
 
-from disputes.api.deps import App, ContainerDep
-from disputes.api.metrics import render_metrics
+from disputes.api.deps import App, ContainerDep, Reads
+from disputes.api.middleware.metrics import render_metrics
 from disputes.api.problems import problem
-from disputes.api.routes.reads import get_read_side
-from disputes.api.schemas import Health
+from disputes.api.schemas.health import Health
 from disputes.audit.health import seal_metrics, seal_readiness
-from projections.readside import ReadSide, render_lag_metrics
-
-ReadSideDep = Annotated[ReadSide, Depends(get_read_side)]
+from projections.readside import render_lag_metrics
 
 router = APIRouter(tags=["operations"])
 
@@ -28,7 +24,7 @@ def healthz() -> Health:
 
 
 @router.get("/readyz", response_model=None, summary="Readiness: the event store answers")
-def readyz(app: App, read_side: ReadSideDep, container: ContainerDep) -> JSONResponse:
+def readyz(app: App, read_side: Reads, container: ContainerDep) -> JSONResponse:
     """Readiness: the event store answers; the body shows each projection's lag."""
     try:
         head = app.recorder.max_notification_id() or 0
@@ -48,7 +44,7 @@ def readyz(app: App, read_side: ReadSideDep, container: ContainerDep) -> JSONRes
 
 
 @router.get("/metrics", response_class=PlainTextResponse, summary="Prometheus text exposition")
-def metrics(app: App, read_side: ReadSideDep, container: ContainerDep) -> PlainTextResponse:
+def metrics(app: App, read_side: Reads, container: ContainerDep) -> PlainTextResponse:
     """Prometheus text exposition."""
     text = render_metrics(app) + "".join(
         f"{line}\n" for line in seal_metrics(app, container.settings.database)

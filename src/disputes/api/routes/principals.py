@@ -7,23 +7,27 @@ revocations name a token by its public ``token_id``. The same store serves ``dis
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Path, status
 
+from disputes.adapters.principals import TokenRecord
 from disputes.api.deps import ContainerDep, CurrentActor
-from disputes.api.problems import PROBLEM_MEDIA_TYPE
-from disputes.api.schemas import PrincipalCreate, PrincipalCreated, PrincipalPublic, Problem
+from disputes.api.responses import problem_responses
+from disputes.api.schemas.principals import PrincipalCreate, PrincipalCreated, PrincipalPublic
 from disputes.bootstrap import Container
 from disputes.domain.parties import Role
-from disputes.principals import TokenRecord
 
 router = APIRouter(prefix="/principals", tags=["administration"])
 TokenId = Annotated[str, Path(pattern=r"^[A-Za-z0-9]{12}$", description="the token's public id, as listed")]
 
 
-def _problem(description: str) -> dict[str, Any]:
-    return {"model": Problem, "description": description, "content": {PROBLEM_MEDIA_TYPE: {}}}
+DESCRIBED = {
+    403: "only admins manage principals",
+    404: "no token with this id",
+    409: "the last active admin token cannot be revoked",
+    422: "malformed input",
+}
 
 
 def _public(record: TokenRecord, container: Container) -> PrincipalPublic:
@@ -33,7 +37,7 @@ def _public(record: TokenRecord, container: Container) -> PrincipalPublic:
 @router.post(
     "",
     status_code=status.HTTP_201_CREATED,
-    responses={403: _problem("only admins manage principals"), 422: _problem("malformed input")},
+    responses=problem_responses(DESCRIBED, 403, 422),
     summary="Issue a token for a principal (admins); the token is shown only in this answer",
 )
 def create_principal(body: PrincipalCreate, container: ContainerDep, actor: CurrentActor) -> PrincipalCreated:
@@ -48,7 +52,7 @@ def create_principal(body: PrincipalCreate, container: ContainerDep, actor: Curr
 
 @router.get(
     "",
-    responses={403: _problem("only admins manage principals")},
+    responses=problem_responses(DESCRIBED, 403),
     summary="Every token issued, oldest first, never the token itself (admins)",
 )
 def list_principals(container: ContainerDep, actor: CurrentActor) -> list[PrincipalPublic]:
@@ -58,11 +62,7 @@ def list_principals(container: ContainerDep, actor: CurrentActor) -> list[Princi
 
 @router.delete(
     "/{token_id}",
-    responses={
-        403: _problem("only admins manage principals"),
-        404: _problem("no token with this id"),
-        409: _problem("the last active admin token cannot be revoked"),
-    },
+    responses=problem_responses(DESCRIBED, 403, 404, 409),
     summary="Revoke a token at once (admins); revoking a revoked token changes nothing",
 )
 def revoke_principal(token_id: TokenId, container: ContainerDep, actor: CurrentActor) -> PrincipalPublic:

@@ -1,7 +1,7 @@
 """A merchant's standing: read it and its history, appeal it (the merchant), decide an appeal (a mediator).
 
 Each route: schema in, one call on :class:`MerchantStandings`, schema out. Who may read a standing is
-:func:`disputes.standing_service.may_read_standing` (that merchant, mediators, auditors, regulators).
+:func:`disputes.application.visibility.may_read_merchant_record` (that merchant, mediators, auditors, regulators).
 """
 
 from __future__ import annotations
@@ -11,30 +11,25 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Response
 
 from disputes.api.deps import App, CurrentActor
-from disputes.api.problems import PROBLEM_MEDIA_TYPE
-from disputes.api.routes.claims import POSITION_HEADER
-from disputes.api.schemas import HistoryEntry, Problem
-from disputes.api.standing_schemas import AppealCreate, AppealDecisionCreate, StandingPublic
+from disputes.api.responses import problem_responses, tag
+from disputes.api.schemas.history import HistoryEntry
+from disputes.api.schemas.standing import AppealCreate, AppealDecisionCreate, StandingPublic
+from disputes.application.standing import MerchantStandings, StandingResult
 from disputes.domain.parties import PRINCIPAL_ID_PATTERN
-from disputes.standing_service import MerchantStandings, StandingResult
 
 router = APIRouter(prefix="/merchants", tags=["standing"])
 MerchantId = Annotated[str, Path(pattern=PRINCIPAL_ID_PATTERN, description="the merchant's id")]
 
 
-def _problems(*codes: int) -> dict[int | str, dict[str, object]]:
-    described = {
-        401: "no token, or an unknown, revoked or expired one",
-        403: "your role may not do this, or you are not this standing's merchant",
-        404: "another merchant's standing",
-        409: "refused by a standing rule (nothing to appeal, an appeal open already or decided, none open), "
-        "or a concurrent change won",
-        422: "malformed input",
-    }
-    return {
-        code: {"model": Problem, "description": described[code], "content": {PROBLEM_MEDIA_TYPE: {}}}
-        for code in codes
-    }
+DESCRIBED = {
+    401: "no token, or an unknown, revoked or expired one",
+    403: "your role may not do this, or you are not this standing's merchant",
+    404: "another merchant's standing",
+    409: "refused by a standing rule (nothing to appeal, an appeal open already or decided, none open), "
+    "or a concurrent change won",
+    422: "malformed input",
+}
+READ_CODES = (401, 403, 404, 422)
 
 
 def get_standings(app: App) -> MerchantStandings:
@@ -45,13 +40,11 @@ Standings = Annotated[MerchantStandings, Depends(get_standings)]
 
 
 def _answer(response: Response, merchant_id: str, result: StandingResult) -> StandingPublic:
-    response.headers["ETag"] = f'"{result.standing.version}"'
-    if result.position is not None:
-        response.headers[POSITION_HEADER] = str(result.position)
+    tag(response, result.standing.version, result.position)
     return StandingPublic.of(merchant_id, result.standing)
 
 
-@router.get("/{merchant_id}/standing", responses=_problems(401, 403, 404, 422))
+@router.get("/{merchant_id}/standing", responses=problem_responses(DESCRIBED, *READ_CODES))
 def get_standing(
     merchant_id: MerchantId,
     standings: Standings,
@@ -61,7 +54,7 @@ def get_standing(
     return StandingPublic.of(merchant_id, standings.get(actor, merchant_id))
 
 
-@router.get("/{merchant_id}/standing/history", responses=_problems(401, 403, 404, 422))
+@router.get("/{merchant_id}/standing/history", responses=problem_responses(DESCRIBED, *READ_CODES))
 def get_standing_history(
     merchant_id: MerchantId,
     standings: Standings,
@@ -71,7 +64,7 @@ def get_standing_history(
     return [HistoryEntry.of(r) for r in standings.history(actor, merchant_id)]
 
 
-@router.post("/{merchant_id}/standing/appeals", responses=_problems(401, 403, 404, 409, 422))
+@router.post("/{merchant_id}/standing/appeals", responses=problem_responses(DESCRIBED))
 def appeal_standing(
     merchant_id: MerchantId,
     body: AppealCreate,
@@ -83,7 +76,7 @@ def appeal_standing(
     return _answer(response, merchant_id, standings.lodge_appeal(actor, merchant_id, reason=body.reason))
 
 
-@router.post("/{merchant_id}/standing/appeals/decision", responses=_problems(401, 403, 404, 409, 422))
+@router.post("/{merchant_id}/standing/appeals/decision", responses=problem_responses(DESCRIBED))
 def decide_standing_appeal(
     merchant_id: MerchantId,
     body: AppealDecisionCreate,

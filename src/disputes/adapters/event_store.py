@@ -1,0 +1,108 @@
+"""The event store: its library tables, created only by ``disputes migrate``, and how it is written.
+
+The tables are eventsourcing's own (``disputes_events``, ``disputes_snapshots``, on PostgreSQL also a
+composite type and an insert function). :func:`create_event_tables` runs the library's DDL; nothing
+else does: every other process starts the library with ``CREATE_TABLE`` off, so a server or worker
+never changes the schema and can run as a role that may not.
+
+On PostgreSQL each transaction that records events first takes an EXCLUSIVE lock on the events table,
+so that notification ids are handed out in commit order (the audit chain and every follower rely on
+it). The library takes that lock with ``LOCK TABLE``, which PostgreSQL allows only to roles that may
+also UPDATE, DELETE or TRUNCATE the table. :class:`EventTableRecorder` takes exactly the same lock
+through ``<events table>_lock()``, a ``SECURITY DEFINER`` function that migration 0030 creates and
+lets the application role execute; the lock lasts to the end of the calling transaction as before.
+"""
+
+from __future__ import annotations
+
+import getpass
+from uuid import UUID
+
+from eventsourcing.application import Application
+from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
+from psycopg.sql import SQL, Identifier
+
+from disputes.adapters.database import DatabaseUrl
+
+EVENT_STORE_NAME = "disputes"
+"""The application's name, from which the library names its tables (``disputes_events``, ...)."""
+
+LOCK_FUNCTION_SUFFIX = "_lock"
+"""``disputes_events`` is locked by ``disputes_events_lock()`` (see migrations/0030)."""
+
+
+class EventTableRecorder(PostgresApplicationRecorder):
+    """The library's application recorder, taking its table lock through a function.
+
+    Identical behaviour (the same EXCLUSIVE lock, the same ``lock_timeout``, held to the end of the
+    transaction); only the privilege needed changes: EXECUTE on the function instead of UPDATE,
+    DELETE or TRUNCATE on the table.
+    """
+
+    def __init__(self, datastore: PostgresDatastore, *, events_table_name: str = "stored_events") -> None:
+        super().__init__(datastore, events_table_name=events_table_name)
+        self.lock_table_statements = [
+            SQL("SET LOCAL lock_timeout = '{0}s'").format(self.datastore.lock_timeout),
+            SQL("SELECT {0}.{1}()").format(
+                Identifier(self.datastore.schema),
+                Identifier(self.events_table_name + LOCK_FUNCTION_SUFFIX),
+            ),
+        ]
+
+
+RECORDER_TOPIC = f"{EventTableRecorder.__module__}:{EventTableRecorder.__qualname__}"
+
+
+def eventsourcing_env(db: DatabaseUrl, *, pool_size: int = 1, create_tables: bool = False) -> dict[str, str]:
+    """The eventsourcing environment for this database.
+
+    ``CREATE_TABLE`` is on only for :func:`create_event_tables`. ``POSTGRES_ENABLE_DB_FUNCTIONS``
+    stays off on purpose: the library's plain insert path takes the table lock that keeps
+    notification order equal to commit order, which the audit chain relies on.
+    """
+    env = {
+        "IS_SNAPSHOTTING_ENABLED": "y",
+        "POSTGRES_ENABLE_DB_FUNCTIONS": "n",
+        "CREATE_TABLE": "y" if create_tables else "n",
+    }
+    if db.dialect == "sqlite":
+        assert db.sqlite_path is not None
+        db.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
+        env.update(
+            PERSISTENCE_MODULE="eventsourcing.sqlite",
+            SQLITE_DBNAME=str(db.sqlite_path),
+            SQLITE_LOCK_TIMEOUT="10",
+        )
+    else:
+        env.update(
+            PERSISTENCE_MODULE="eventsourcing.postgres",
+            APPLICATION_RECORDER_TOPIC=RECORDER_TOPIC,
+            POSTGRES_DBNAME=db.dbname,
+            POSTGRES_HOST=db.host,
+            POSTGRES_PORT=str(db.port),
+            POSTGRES_USER=db.user or getpass.getuser(),
+            POSTGRES_PASSWORD=db.password,
+            POSTGRES_POOL_SIZE=str(pool_size),
+            POSTGRES_MAX_OVERFLOW=str(pool_size),
+            POSTGRES_CONNECT_TIMEOUT="10",
+            POSTGRES_LOCK_TIMEOUT="5",
+            POSTGRES_PRE_PING="y",
+        )
+    return env
+
+
+class EventStoreSchema(Application[UUID]):
+    """The event store's tables as the application uses them: the same name, ids and snapshots."""
+
+    name = EVENT_STORE_NAME
+
+
+def create_event_tables(db: DatabaseUrl) -> None:
+    """Run the library's DDL for the application's tables (each ``IF NOT EXISTS``).
+
+    Only ``disputes migrate`` calls this, before the numbered migrations and, on PostgreSQL, under
+    their advisory lock. The library builds the tables from an application of the same name and id
+    type as :class:`~disputes.application.claims.DisputesApplication`, so their names, the snapshot
+    table and the originator id type are exactly those the running processes use.
+    """
+    EventStoreSchema(eventsourcing_env(db, create_tables=True)).close()

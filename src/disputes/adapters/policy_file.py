@@ -1,0 +1,155 @@
+"""Reading the policy file (TOML): the built-in default shipped in the package, or DISPUTES_POLICY_FILE."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from datetime import timedelta
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from disputes.domain.errors import InvalidValue
+from disputes.domain.policy import (
+    AutoOutcome,
+    DeadlineRule,
+    Eligibility,
+    Policy,
+    ScorecardThresholds,
+    Windows,
+    time_zone,
+)
+
+DEFAULT_POLICY = "policy_default.toml"
+WINDOW_NAMES = (
+    "merchant_response",
+    "offer_answer",
+    "mediation_request",
+    "return_shipment",
+    "merchant_refund",
+    "evidence_request",
+    "mediator_decision",
+)
+_DURATION = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([smhd])\s*")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+
+
+class PolicyFileError(InvalidValue):
+    code = "invalid-policy"
+    title = "Invalid policy file"
+
+
+def default_policy_text() -> str:
+    return resources.files("disputes.adapters").joinpath(DEFAULT_POLICY).read_text(encoding="utf-8")
+
+
+def load_policy(path: Path | None = None) -> Policy:
+    """The policy of ``path``, or the built-in default when ``path`` is None."""
+    if path is None:
+        return parse_policy(default_policy_text(), "the built-in policy")
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise PolicyFileError(f"cannot read the policy file {path}: {exc.strerror or exc}") from None
+    return parse_policy(text, str(path))
+
+
+def parse_policy(text: str, source: str = "the policy") -> Policy:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise PolicyFileError(f"{source} is not valid TOML: {exc}") from None
+    try:
+        return _policy(data)
+    except PolicyFileError as exc:
+        raise PolicyFileError(f"{source}: {exc.detail}") from None
+    except InvalidValue as exc:
+        raise PolicyFileError(f"{source}: {exc.detail}") from None
+
+
+def duration(text: Any, what: str) -> timedelta:
+    if not isinstance(text, str) or not (match := _DURATION.fullmatch(text)):
+        raise PolicyFileError(f'{what} must be a duration like "48h", "7d" or "5s", not {text!r}')
+    value = timedelta(**{_UNITS[match[2]]: float(match[1])})
+    if value <= timedelta(0):
+        raise PolicyFileError(f"{what} must be longer than zero")
+    return value
+
+
+def _table(data: dict[str, Any], key: str) -> dict[str, Any]:
+    value = data.get(key, {})
+    if not isinstance(value, dict):
+        raise PolicyFileError(f"[{key}] must be a table")
+    return value
+
+
+def _unknown(table: dict[str, Any], known: set[str] | tuple[str, ...], where: str) -> None:
+    extra = sorted(set(table) - set(known))
+    if extra:
+        raise PolicyFileError(f"unknown key{'s' if len(extra) > 1 else ''} in {where}: {', '.join(extra)}")
+
+
+def _policy(data: dict[str, Any]) -> Policy:
+    _unknown(data, {"version", "timezone", "windows", "eligibility", "scorecard", "rules"}, "the policy")
+    version = data.get("version")
+    if not isinstance(version, str) or not version.strip():
+        raise PolicyFileError("a policy needs a `version` string")
+    zone = data.get("timezone", "UTC")
+    if not isinstance(zone, str):
+        raise PolicyFileError("`timezone` must be a string")
+    time_zone(zone)
+    windows = _table(data, "windows")
+    _unknown(windows, WINDOW_NAMES, "[windows]")
+    defaults = Windows()
+    eligibility = _table(data, "eligibility")
+    _unknown(eligibility, {"no_reason_return_days", *Eligibility.__dataclass_fields__}, "[eligibility]")
+    days = eligibility.get("no_reason_return_days", defaults.no_reason_return_days)
+    if not isinstance(days, int) or isinstance(days, bool) or days < 1:
+        raise PolicyFileError("[eligibility] no_reason_return_days must be a whole number of at least 1")
+    flags = {}
+    for name in Eligibility.__dataclass_fields__:
+        value = eligibility.get(name, True)
+        if not isinstance(value, bool):
+            raise PolicyFileError(f"[eligibility] {name} must be true or false")
+        flags[name] = value
+    scorecard = _table(data, "scorecard")
+    _unknown(scorecard, {"good_min", "watch_min"}, "[scorecard]")
+    thresholds = ScorecardThresholds()
+    tiers = {}
+    for name in ("good_min", "watch_min"):
+        value = scorecard.get(name, getattr(thresholds, name))
+        if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 100:
+            raise PolicyFileError(f"[scorecard] {name} must be a whole number from 0 to 100")
+        tiers[name] = value
+    return Policy(
+        windows=Windows(
+            **{
+                name: duration(windows[name], f"[windows] {name}")
+                if name in windows
+                else getattr(defaults, name)
+                for name in WINDOW_NAMES
+            },
+            no_reason_return_days=days,
+            timezone=zone,
+            version=version.strip(),
+        ),
+        rules=_rules(_table(data, "rules")),
+        eligibility=Eligibility(**flags),
+        scorecard=ScorecardThresholds(**tiers),
+    )
+
+
+def _rules(table: dict[str, Any]) -> tuple[DeadlineRule, ...]:
+    rules = []
+    for name, body in table.items():
+        if not isinstance(body, dict):
+            raise PolicyFileError(f"[rules.{name}] must be a table")
+        _unknown(body, {"deadline", "outcome"}, f"[rules.{name}]")
+        try:
+            outcome = AutoOutcome(str(body.get("outcome")))
+        except ValueError:
+            raise PolicyFileError(
+                f"[rules.{name}] outcome must be one of {', '.join(o.value for o in AutoOutcome)}"
+            ) from None
+        rules.append(DeadlineRule(name, str(body.get("deadline")), outcome))
+    return tuple(rules)

@@ -1,0 +1,1 @@
+"""Request and response schemas of the HTTP contract (shared/API.md), one module per resource."""

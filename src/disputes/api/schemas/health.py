@@ -1,0 +1,9 @@
+"""Liveness."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel
+
+
+class Health(BaseModel):
+    status: str

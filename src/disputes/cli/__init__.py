@@ -1,0 +1,1 @@
+"""The ``disputes`` command line: ``main`` builds the parser; one module per command group."""

@@ -1,0 +1,78 @@
+"""``disputes migrate`` and ``disputes serve``: the schema, and the HTTP API."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+from typing import Any
+
+from disputes.adapters.database import check_reachable, redact
+from disputes.adapters.migrations import applied_migrations, apply_migrations, require_migrated
+from disputes.cli.common import error_message, port_number
+from disputes.domain.errors import DisputesError
+from disputes.settings import Settings
+
+API_FACTORY = "disputes.api.app:create_app"
+
+
+def register(commands: Any) -> None:
+    migrate = commands.add_parser("migrate", help="create the event tables and apply pending migrations")
+    migrate.set_defaults(handler=run_migrate)
+
+    serve = commands.add_parser("serve", help="run the HTTP API")
+    serve.add_argument("--host", help="address to listen on (default: DISPUTES_HOST)")
+    serve.add_argument("--port", type=port_number, help="port to listen on (default: DISPUTES_PORT)")
+    serve.set_defaults(handler=run_serve)
+
+
+def run_migrate(args: argparse.Namespace) -> int:
+    """The one command that changes the schema; it connects as DISPUTES_MIGRATION_DATABASE_URL if set."""
+    settings = Settings()
+    db = settings.migration_database
+    if db.sqlite_path is not None:
+        db.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
+    check_reachable(db)
+    try:
+        applied = apply_migrations(db)
+    except Exception as exc:
+        if _lacks_privilege(exc):
+            raise DisputesError(
+                f"{error_message(exc)}; migrate as the owner of the schema: set "
+                "DISPUTES_MIGRATION_DATABASE_URL to its URL (the server may keep a least-privileged user)"
+            ) from exc
+        raise
+    for name in applied:
+        print(f"applied {name}")
+    total = len(applied_migrations(db))
+    print(f"migrated {redact(settings.migration_url)}: {len(applied)} applied now, {total} in all")
+    return 0
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    settings = Settings()
+    module_name = API_FACTORY.partition(":")[0]
+    try:
+        importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name is None or not f"{module_name}.".startswith(f"{exc.name}."):
+            raise
+        raise DisputesError(f"the HTTP API is not available: no module {exc.name}") from None
+    import uvicorn
+
+    # Refuse at once, in one line, rather than in the server's start-up traceback.
+    check_reachable(settings.database)
+    require_migrated(settings.database)
+    host = args.host if args.host is not None else settings.host
+    port = args.port if args.port is not None else settings.port
+    uvicorn.run(API_FACTORY, factory=True, host=host, port=port)
+    return 0
+
+
+def _lacks_privilege(exc: BaseException) -> bool:
+    """Whether PostgreSQL refused for want of a privilege (SQLSTATE 42501), here or in a cause."""
+    cause: BaseException | None = exc
+    while cause is not None:
+        if getattr(cause, "sqlstate", None) == "42501":
+            return True
+        cause = cause.__cause__ or cause.__context__
+    return False

@@ -1,0 +1,137 @@
+"""Tools every test layer shares: a hand-turned clock and a migrated composition root."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from urllib.parse import quote
+
+import psycopg
+from psycopg import sql
+
+from disputes.adapters.database import DatabaseUrl
+from disputes.adapters.migrations import apply_migrations
+from disputes.bootstrap import Container, bootstrap
+from disputes.settings import Settings
+
+START = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+
+
+class ManualClock:
+    """A clock that moves only when told: events, deadlines and token checks read it."""
+
+    def __init__(self, now: datetime = START) -> None:
+        self._now = now
+        self._lock = threading.Lock()
+
+    def __call__(self) -> datetime:
+        with self._lock:
+            return self._now
+
+    def advance(self, **delta: float) -> datetime:
+        with self._lock:
+            self._now += timedelta(**delta)
+            return self._now
+
+
+@contextmanager
+def migrated_container(settings: Settings, clock: ManualClock) -> Iterator[Container]:
+    """The composition root on a migrated database, closed afterwards."""
+    apply_migrations(settings.database)
+    built = bootstrap(settings, clock=clock)
+    try:
+        yield built
+    finally:
+        built.close()
+
+
+APPLICATION_ROLE = "disputes_app"
+"""The group role migration 0030 creates; shared by every database of the cluster, so never dropped."""
+
+
+@dataclass
+class LoginUser:
+    """A LOGIN user IN ROLE disputes_app for one PostgreSQL database, as an operator makes for the server.
+
+    Its URL is known at once; :meth:`create` makes it once the database is migrated (migration 0030
+    creates the group role), :meth:`drop` removes it.
+    """
+
+    owner_url: str
+    name: str
+    password: str
+    created: bool = field(default=False, init=False)
+
+    @property
+    def url(self) -> str:
+        db = DatabaseUrl.parse(self.owner_url)
+        auth = f"{quote(self.name, safe='')}:{quote(self.password, safe='')}"
+        return f"postgresql://{auth}@{db.host}:{db.port}/{quote(db.dbname, safe='')}"
+
+    def create(self) -> str:
+        statement = sql.SQL("CREATE ROLE {} LOGIN PASSWORD {} IN ROLE {}").format(
+            sql.Identifier(self.name), sql.Literal(self.password), sql.Identifier(APPLICATION_ROLE)
+        )
+        with psycopg.connect(self.owner_url, autocommit=True) as conn:
+            conn.execute(statement)
+        self.created = True
+        return self.url
+
+    def drop(self) -> None:
+        with psycopg.connect(self.owner_url, autocommit=True) as conn:
+            conn.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = %s", (self.name,)
+            )
+            conn.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(self.name)))
+
+
+COMMAND_EXAMPLES: dict[str, dict[str, object]] = {
+    "merchant-response": {"decision": "accept"},
+    "offer-answer": {"accept": True},
+    "messages": {"body": "Hello."},
+    "evidence": {"kind": "photo", "description": "Box.", "sha256": "a" * 64, "size_bytes": 1},
+    "mediation-request": {"reason": "Please."},
+    "assignment": {},
+    "evidence-request": {"from_party": "buyer", "description": "A photo."},
+    "decision": {"outcome": "claim_rejected", "rationale": "Worn."},
+    "return-shipment": {"carrier": "Post", "tracking_number": "T1"},
+    "return-receipt": {"condition": "as_sent"},
+    "refunds": {"amount": "1.00", "payment_reference": "P1"},
+    "legal-escalation": {"reason": "Court."},
+    "legal-outcome": {"outcome": "won", "reference": "R1"},
+    "withdrawal": {"reason": "Found it."},
+    "closure": {"summary": "Done."},
+}
+"""A valid body of each claim command (``POST /claims/{claim_id}/<name>``)."""
+
+CELL_PRINCIPALS: dict[tuple[str, str], str] = {
+    ("buyer", "own buyer"): "b1",
+    ("buyer", "other"): "b2",
+    ("merchant", "own merchant"): "m1",
+    ("merchant", "other"): "m2",
+    ("mediator", "assigned mediator"): "med1",
+    ("mediator", "other"): "med2",
+    ("auditor", "other"): "aud1",
+    ("regulator", "other"): "reg1",
+    ("admin", "other"): "adm1",
+}
+"""Who stands in each cell of the permission matrix (role, relation), for a claim b1 opened on m1 with
+med1 assigned, or for merchant m1."""
+
+
+def run_together(*work: Callable[[], None]) -> None:
+    """Run each function in a thread of its own, all released at once; return when all are done."""
+    start = threading.Barrier(len(work))
+
+    def released(fn: Callable[[], None]) -> None:
+        start.wait()
+        fn()
+
+    threads = [threading.Thread(target=released, args=(fn,)) for fn in work]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
