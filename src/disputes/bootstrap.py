@@ -52,6 +52,7 @@ def build_application(settings: Settings, clock: Clock = utc_now) -> DisputesApp
         policy=settings.policy(),
         clock=clock,
         snapshot_interval=settings.snapshot_interval,
+        order_facts=settings.order_facts,
     )
 
 

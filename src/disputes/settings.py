@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tempfile
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Literal, Self
@@ -43,6 +44,11 @@ class Settings(BaseSettings):
         default="", description="comma-separated origins allowed cross-origin requests; empty: CORS off"
     )
 
+    order_facts: Literal["platform", "claimant"] = Field(
+        default="platform",
+        description="whose word a claim's order facts are: the platform's recorded orders, or the buyer's "
+        "(for a platform without an order feed)",
+    )
     policy_file: Path | None = Field(
         default=None, description="the policy (TOML); default: the built-in policy_default.toml"
     )
@@ -109,7 +115,8 @@ class Settings(BaseSettings):
         if self.scorecard_watch_min > self.scorecard_good_min:
             raise ValueError("scorecard_watch_min must not be above scorecard_good_min")
         self._policy = Policy(
-            windows=self._windows(),
+            # The appeal window has no variable of its own: the file's.
+            windows=replace(self._windows(), appeal=windows.appeal),
             rules=policy.rules,
             eligibility=policy.eligibility,
             scorecard=ScorecardThresholds(self.scorecard_good_min, self.scorecard_watch_min),

@@ -72,6 +72,8 @@ class ClaimState(NamedTuple):
     status_since: datetime
     evidence_due: Mapping[str, datetime]
     deadlines: tuple[Deadline, ...]
+    deadlines_fixed: bool
+    """False while a deadline of a claim recorded before deadlines were fixed at opening is derived."""
 
     @classmethod
     def of(cls, claim: Claim, windows: Windows, before: ClaimState | None = None) -> ClaimState:
@@ -83,11 +85,14 @@ class ClaimState(NamedTuple):
         status = claim.status
         since = claim.status_since
         evidence_due = claim.evidence_due
+        terms = claim.evidence_terms or {}
+        fixed_now = claim.deadline_fixed and all(party in terms for party in evidence_due)
         if (
             before is not None
             and before.status == status
             and before.status_since == since
             and before.evidence_due == evidence_due
+            and before.deadlines_fixed == fixed_now
         ):
             deadlines = before.deadlines
         else:
@@ -128,6 +133,7 @@ class ClaimState(NamedTuple):
                 since,
                 evidence_due,
                 deadlines,
+                fixed_now,
             ),
         )
 

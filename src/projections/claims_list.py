@@ -72,7 +72,12 @@ class ClaimsListView:
 
 @lru_cache(maxsize=4096)
 def deadlines_json(deadlines: tuple[Deadline, ...]) -> str:
-    return json.dumps([{"name": d.name, "due_at": time_text(d.due_at)} for d in deadlines])
+    return json.dumps(
+        [
+            {"name": d.name, "due_at": time_text(d.due_at), "rule": d.rule, "policy_version": d.policy_version}
+            for d in deadlines
+        ]
+    )
 
 
 class ClaimsListProjection(Projection):

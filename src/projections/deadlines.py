@@ -23,17 +23,22 @@ class DeadlinesView:
     DELETE_OTHERS = "DELETE FROM read_deadlines WHERE claim_id = ? AND name NOT IN ({names})"
     """A claim's rows but those of its open deadlines (``names``: one ``?`` per open deadline)."""
     UPSERT = (
-        "INSERT INTO read_deadlines (claim_id, name, due_at, status, position, fired) VALUES (?, ?, ?, ?, ?, 0) "
+        "INSERT INTO read_deadlines (claim_id, name, due_at, status, position, fired, rule, policy_version) "
+        "VALUES (?, ?, ?, ?, ?, 0, ?, ?) "
         "ON CONFLICT (claim_id, name) DO UPDATE SET status = excluded.status, position = excluded.position, "
         "fired = CASE WHEN read_deadlines.due_at = excluded.due_at THEN read_deadlines.fired ELSE 0 END, "
-        "due_at = excluded.due_at"
+        "due_at = excluded.due_at, rule = excluded.rule, policy_version = excluded.policy_version"
     )
     FIRED = "UPDATE read_deadlines SET fired = 1 WHERE claim_id = ? AND name = ? AND due_at = ?"
     DUE = (
         "SELECT claim_id, name, due_at FROM read_deadlines WHERE fired = 0 AND due_at <= ? "
+        "AND (due_at > ? OR (due_at = ? AND (claim_id > ? OR (claim_id = ? AND name > ?)))) "
         "ORDER BY due_at, claim_id, name LIMIT ?"
     )
+    """A page of the due deadlines after a (due_at, claim_id, name) key: every one is reached, however
+    many the engine cannot fire stand before it."""
     NEXT = "SELECT MIN(due_at) FROM read_deadlines WHERE fired = 0"
+    UNFIXED = "SELECT DISTINCT claim_id FROM read_deadlines WHERE rule IS NULL ORDER BY claim_id LIMIT ?"
 
 
 class DeadlinesProjection(Projection):
@@ -60,7 +65,10 @@ class DeadlinesProjection(Projection):
             if change.before is not None:  # a new claim has no rows yet
                 names = tuple(dict.fromkeys(d.name for d in state.deadlines))
                 closing.setdefault(len(names), []).append((claim_id, *names))
-            upserts += [(claim_id, d.name, time_text(d.due_at), state.status, change.position) for d in state.deadlines]
+            upserts += [
+                (claim_id, d.name, time_text(d.due_at), state.status, change.position, d.rule, d.policy_version)
+                for d in state.deadlines
+            ]
         for count, rows in closing.items():
             tx.executemany(delete_others_sql(count), rows)
         tx.executemany(DeadlinesView.UPSERT, upserts)
@@ -85,10 +93,23 @@ class DueDeadline:
     due_at: str
 
 
-def due_deadlines(conn: ViewConnection, now: datetime, limit: int = 100) -> list[DueDeadline]:
-    """Deadlines passed by ``now`` that the engine has not seen recorded, earliest first."""
-    rows: list[Any] = conn.query(DeadlinesView.DUE, (time_text(now), limit))
+BEFORE_ALL = DueDeadline("", "", "")
+"""The key before every due deadline: the first page starts after it."""
+
+
+def due_deadlines(
+    conn: ViewConnection, now: datetime, limit: int = 100, after: DueDeadline = BEFORE_ALL
+) -> list[DueDeadline]:
+    """Deadlines passed by ``now`` that the engine has not seen recorded, earliest first, from after the
+    ``after`` key (the last of the page before)."""
+    key = (after.due_at, after.due_at, after.claim_id, after.claim_id, after.name)
+    rows: list[Any] = conn.query(DeadlinesView.DUE, (time_text(now), *key, limit))
     return [DueDeadline(str(c), str(n), str(d)) for c, n, d in rows]
+
+
+def unfixed_claims(conn: ViewConnection, limit: int = 100) -> list[str]:
+    """Claims with an open deadline derived rather than fixed when it opened (recorded before)."""
+    return [str(claim_id) for (claim_id,) in conn.query(DeadlinesView.UNFIXED, (limit,))]
 
 
 def next_due(conn: ViewConnection) -> str | None:

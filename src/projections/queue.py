@@ -7,6 +7,7 @@ A claim is in the queue when the platform must act on it now (``needs_platform``
 | under_mediation, no mediator | assign a mediator |
 | under_mediation, evidence requested | await the requested evidence, then decide |
 | under_mediation | decide |
+| under_appeal | decide the appeal (a mediator other than the one who decided) |
 | escalated_to_legal | record the legal outcome |
 | legal_concluded, claim_rejected | close the case |
 | refunded, fulfilment_pending, with a mediator | confirm and close the case |
@@ -78,6 +79,8 @@ def action(state: ClaimState) -> tuple[bool, str]:
         if any(d.name.startswith("evidence_from_") for d in state.deadlines):
             return True, "await the requested evidence, then decide"
         return True, "decide"
+    if status == S.UNDER_APPEAL:
+        return True, "decide the appeal"
     if status == S.ESCALATED_TO_LEGAL:
         return True, "record the legal outcome"
     if status in (S.LEGAL_CONCLUDED, S.CLAIM_REJECTED):

@@ -38,6 +38,7 @@ _DEADLINES = {
     "evidence_from_buyer": "the buyer's evidence",
     "evidence_from_merchant": "the merchant's evidence",
     "mediator_decision": "the platform's decision",
+    "appeal_decision": "the platform's decision of the appeal",
 }
 
 
@@ -122,6 +123,16 @@ def _deadline_missed(c: Change) -> str:
     return f"The time for {_DEADLINES.get(name, name)} ran out on {_when(c.attr('due_at'))}."
 
 
+def _appeal_decided(c: Change) -> str:
+    if c.attr("outcome") == "upheld":
+        return f"{_who(c)} upheld the decision on appeal: “{_excerpt(c.attr('rationale'))}”"
+    outcome = str(c.attr("new_outcome"))
+    words = _OUTCOMES.get(outcome, outcome.replace("_", " "))
+    amount = c.attr("amount")
+    money = f" of {_money(amount)}" if amount is not None else ""
+    return f"{_who(c)} overturned the decision on appeal: {words}{money}. Reason: “{_excerpt(c.attr('rationale'))}”"
+
+
 _TEXTS: dict[str, Callable[[Change], str]] = {
     "ClaimOpened": _opened,
     "MerchantResponded": _responded,
@@ -159,6 +170,9 @@ _TEXTS: dict[str, Callable[[Change], str]] = {
     "ClosedByDefault": lambda c: f"The platform closed the case after the time ran out ({c.attr('rule')}).",
     "MediationForced": lambda c: f"The platform stepped in: the refund is late ({c.attr('rule')}).",
     "Flagged": lambda c: f"The platform flagged the case for a decision first ({c.attr('rule')}).",
+    "Appealed": lambda c: f"{_who(c)} appealed the decision: “{_excerpt(c.attr('reason'))}”",
+    "AppealDecided": _appeal_decided,
+    "DeadlinesFixed": lambda c: "The platform fixed the open time limits as the policy in force sets them.",
 }
 
 
@@ -212,6 +226,8 @@ def next_steps(state: ClaimState) -> list[dict[str, str | None]]:
         return [step("merchant", f"The merchant refunds {owed} {state.currency}.", "merchant_refund")]
     if status == S.FULFILMENT_PENDING:
         return [step("merchant", "The merchant sends the exchange or completes the repair.")]
+    if status == S.UNDER_APPEAL:
+        return [step("mediator", "Another mediator decides the appeal.", "appeal_decision")]
     if status == S.ESCALATED_TO_LEGAL:
         return [step("platform", "The court or arbitrator decides; the platform records the outcome.")]
     if status in (S.REFUNDED, S.CLAIM_REJECTED, S.LEGAL_CONCLUDED):

@@ -26,7 +26,7 @@ from disputes.settings import Settings
 from projections import catalog
 from projections.runner import reset
 from projections.store import ViewStore
-from support import LoginUser, ManualClock
+from support import CLAIMANT_FACTS, LoginUser, ManualClock, open_with_order
 
 APPEND_ONLY = {"SELECT", "INSERT"}
 READ_WRITE = {"SELECT", "INSERT", "UPDATE", "DELETE"}
@@ -63,11 +63,14 @@ def app_url(owner_url: str, app_role_login: LoginUser) -> str:
     return app_role_login.create()
 
 
-def open_claim(app_url: str) -> str:
-    app = build_application(Settings(database_url=app_url), clock=lambda: NOW)
+def open_claim(app_url: str, order_facts: str = "platform") -> str:
+    """A claim opened as the application role: on an order the platform records first (one transaction
+    each), or on the buyer's word (one transaction)."""
+    app = build_application(Settings(database_url=app_url, order_facts=order_facts), clock=lambda: NOW)
     try:
         return str(
-            app.open_claim(
+            open_with_order(
+                app,
                 BUYER,
                 order_id=f"order-{uuid4().hex[:8]}",
                 merchant_id=MERCHANT.id,
@@ -220,7 +223,7 @@ def test_of_two_writers_as_the_application_role_the_later_waits_and_commits_late
         ).fetchall()
         assert mode == [("ExclusiveLock",)]
 
-        writer = threading.Thread(target=lambda: positions.append(open_claim(app_url)))
+        writer = threading.Thread(target=lambda: positions.append(open_claim(app_url, CLAIMANT_FACTS)))
         writer.start()
         _wait_until_waiting_for_a_lock(owner_url, user, other_than=first.info.backend_pid)
         first_position = first.execute(

@@ -28,10 +28,15 @@ from disputes.api.auth.permissions import Relation, Rule, Subject
 from disputes.bootstrap import start_projections
 from disputes.domain.parties import Role
 from disputes.settings import Settings
-from support import CELL_PRINCIPALS, COMMAND_EXAMPLES, migrated_container
+from support import CELL_PRINCIPALS, COMMAND_EXAMPLES, migrated_container, order_record
 from support.http import START, Api, ManualClock, rfc3339, serving
 
 _numbers = itertools.count(1)
+
+
+SHARED_ORDER = "order-shared"
+"""The order of the shared claim: b1's, of merchant m1."""
+DELIVERED = rfc3339(START - timedelta(days=2))
 
 
 @dataclass
@@ -40,8 +45,9 @@ class World:
     shared_claim: str
     """The claim every refused request is sent to: it must never change."""
 
-    def claim_under_mediation(self) -> str:
-        claim_id: str = self.api.open_claim("b1", order_id=f"order-{next(_numbers)}")["id"]
+    def claim_under_mediation(self, order_id: str | None = None) -> str:
+        order_id = order_id or f"order-{next(_numbers)}"
+        claim_id: str = self.api.open_claim("b1", order_id=order_id, delivered_at=DELIVERED)["id"]
         self.api.act("m1", claim_id, "merchant-response", {"decision": "reject", "message": "Worn."})
         self.api.act("b1", claim_id, "mediation-request", {"reason": "It was never worn."})
         self.api.act("med1", claim_id, "assignment")
@@ -53,6 +59,13 @@ class World:
 
     def head(self) -> int:
         return self.api.container.app.recorder.max_notification_id() or 0
+
+
+def _order_body() -> dict[str, Any]:
+    """The shared order's facts again, as the platform sends them (200: nothing changes)."""
+    body = {**order_record(buyer_id="b1"), "delivered_at": DELIVERED}
+    body["placed_at"] = rfc3339(body["placed_at"])
+    return body
 
 
 def _claim_body() -> dict[str, Any]:
@@ -77,6 +90,9 @@ Example = Callable[[World], dict[str, Any]]
 """httpx keyword arguments (json=, params=) of a valid request to the route."""
 EXAMPLES: dict[tuple[str, str], Example] = {
     ("POST", "/claims"): lambda w: {"json": _claim_body()},
+    ("PUT", "/orders/{order_id}"): lambda w: {"json": _order_body()},
+    ("POST", "/orders/{order_id}/delivery"): _body({"delivered_at": DELIVERED}),
+    ("GET", "/orders/{order_id}"): lambda w: {},
     ("GET", "/claims/{claim_id}"): lambda w: {},
     ("GET", "/claims/{claim_id}/history"): lambda w: {"params": {"diff": "true"}},
     ("GET", "/claims/{claim_id}/timeline"): lambda w: {"params": {"min_position": w.head()}},
@@ -122,7 +138,7 @@ def world(module_database_url: str) -> Iterator[World]:
             with serving(app) as base_url, httpx.Client(base_url=base_url, timeout=30) as http:
                 api = Api(http, container, clock)
                 built = World(api, shared_claim="")
-                built.shared_claim = built.claim_under_mediation()
+                built.shared_claim = built.claim_under_mediation(SHARED_ORDER)
                 yield built
         finally:
             projections.stop()
@@ -139,6 +155,7 @@ def _request(world: World, rule: Rule, allowed: bool) -> tuple[str, str, dict[st
     path = rule.path.format(
         claim_id=claim_id,
         merchant_id="m1",
+        order_id=SHARED_ORDER,
         token_id=world.throwaway_token_id() if "{token_id}" in rule.path else "",
     )
     return rule.method, path, kwargs

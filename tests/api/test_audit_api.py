@@ -16,7 +16,7 @@ from disputes.application.history import history_with_diff
 from disputes.bootstrap import Container, bootstrap
 from disputes.domain.parties import Actor, Role
 from disputes.settings import Settings
-from support import audit_fixtures
+from support import CLAIMANT_FACTS, audit_fixtures
 from support.audit import START, Clock, Tamper, bundle_manifest, busy_store, verify_both
 
 with warnings.catch_warnings():  # starlette's notice that its TestClient will move to httpx2
@@ -37,7 +37,9 @@ PERIOD = {"from": (START - timedelta(days=1)).isoformat(), "to": (START + timede
 @pytest.fixture
 def container(database_url: str, clock: Clock, key_dir: Path) -> Iterator[Container]:
     """The composition root with a signing key configured."""
-    settings = Settings(database_url=database_url, signing_key_file=key_dir / "signing-key.pem")
+    settings = Settings(
+        database_url=database_url, signing_key_file=key_dir / "signing-key.pem", order_facts=CLAIMANT_FACTS
+    )
     apply_migrations(settings.database)
     built = bootstrap(settings, clock=clock)
     try:

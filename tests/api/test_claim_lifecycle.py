@@ -26,6 +26,7 @@ def test_a_rejected_claim_goes_through_mediation_to_a_partial_refund(api: Api) -
         "delivered_at": "2026-11-18T17:30:00+08:00",
         "description": "The jacket is blue, the listing said black.",
     }
+    api.record_order_of("b1", body)  # the platform's order, as the claim states it
     opened = api.post("b1", "/claims", json=body)
     assert opened.status_code == 201
     claim = opened.json()
@@ -409,21 +410,19 @@ def test_a_no_reason_return_is_open_for_seven_days_counted_from_the_day_after_de
         kind="return_and_refund", reason="no_reason_return", delivered_at="2026-11-13T00:30:00Z"
     )
     assert on_the_13th["status"] == "awaiting_merchant"
-    late = api.post(
-        "b1",
-        "/claims",
-        json={
-            "order_id": "order-late",
-            "merchant_id": "m1",
-            "kind": "return_and_refund",
-            "reason": "no_reason_return",
-            "order_amount": "120.00",
-            "claimed_amount": "120.00",
-            "currency": "USD",
-            "delivered_at": "2026-11-12T23:30:00Z",
-            "description": "Changed my mind.",
-        },
-    )
+    late_claim = {
+        "order_id": "order-late",
+        "merchant_id": "m1",
+        "kind": "return_and_refund",
+        "reason": "no_reason_return",
+        "order_amount": "120.00",
+        "claimed_amount": "120.00",
+        "currency": "USD",
+        "delivered_at": "2026-11-12T23:30:00Z",
+        "description": "Changed my mind.",
+    }
+    api.record_order_of("b1", late_claim)
+    late = api.post("b1", "/claims", json=late_claim)
     problem = Api.problem(late, 422)
     assert problem["type"].endswith("/no-reason-return-window-closed")
     assert "2026-11-20T00:00:00" in problem["detail"]

@@ -12,7 +12,7 @@ from support.http import START, Api, rfc3339
 def test_a_second_open_claim_on_one_order_is_a_named_422_until_the_first_is_withdrawn(api: Api) -> None:
     first = api.open_claim(order_id="order-42")
 
-    again = api.post("b1", "/claims", json={**_body(), "order_id": "order-42"})
+    again = api.post("b1", "/claims", json={**_body(), "order_id": "order-42"})  # the order, recorded
     problem = api.problem(again, 422)
     assert problem["type"] == "/problems/open-claim-exists"
     assert first["id"] not in again.text
@@ -35,7 +35,9 @@ def test_a_second_open_claim_on_one_order_is_a_named_422_until_the_first_is_with
     ],
 )
 def test_an_ineligible_claim_is_a_named_422(api: Api, fields: dict[str, object], problem_type: str) -> None:
-    answer = api.post("b1", "/claims", json={**_body(), **fields})
+    body = {**_body(), **fields}
+    api.record_order_of("b1", body)  # the platform's order, as the claim states it
+    answer = api.post("b1", "/claims", json=body)
     assert api.problem(answer, 422)["type"] == problem_type
 
 

@@ -67,12 +67,13 @@ def test_opening_a_claim_twice_with_one_key_opens_one_claim(api: Api) -> None:
         "delivered_at": None,
         "description": "Broken on arrival.",
     }
+    api.record_order_of("b1", body)
     first = api.post("b1", "/claims", json=body, headers=keyed("open-order-9"))
     retry = api.post("b1", "/claims", json=body, headers=keyed("open-order-9"))
 
     assert first.status_code == 201, first.text
     assert_replayed(first, retry, "location", *KEPT)
-    assert api.container.app.recorder.max_notification_id() == 1  # one event in the store: one claim
+    assert api.container.app.recorder.max_notification_id() == 2  # the platform's order, and one claim
     assert api.event_types(first.json()["id"]) == ["ClaimOpened"]
 
 

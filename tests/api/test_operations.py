@@ -51,16 +51,16 @@ def test_health_readiness_and_metrics_answer_anyone_and_show_the_head_position(a
 
     claim = api.open_claim()
     answered = api.post("m1", f"/claims/{claim['id']}/merchant-response", json={"decision": "reject"})
-    assert answered.headers["X-Disputes-Position"] == "2"
+    assert answered.headers["X-Disputes-Position"] == "3"  # the order, the claim, the answer
     ready = api.get(None, "/readyz")
-    assert (ready.status_code, ready.json()["store"]["head_position"]) == (200, 2)
+    assert (ready.status_code, ready.json()["store"]["head_position"]) == (200, 3)
 
     metrics = api.get(None, "/metrics")
     assert metrics.status_code == 200
     assert metrics.headers["content-type"].startswith("text/plain")
     lines = metrics.text.splitlines()
     assert "disputes_up 1" in lines
-    assert "disputes_events_head_position 2" in lines
+    assert "disputes_events_head_position 3" in lines
     assert "# TYPE disputes_events_head_position gauge" in lines
     assert any(line.startswith('disputes_projection_lag_events{projection="claims"} ') for line in lines)
     samples = [line for line in lines if line and not line.startswith("#")]

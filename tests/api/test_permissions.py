@@ -15,7 +15,7 @@ from disputes.application.visibility import can_view, claim_relation, may_list_c
 from disputes.domain import errors
 from disputes.domain.parties import TOKEN_ROLES, Actor, Role
 from disputes.domain.vocabulary import ClaimKind, ClaimReason, MerchantDecision
-from support import CELL_PRINCIPALS, COMMAND_EXAMPLES
+from support import CELL_PRINCIPALS, COMMAND_EXAMPLES, open_with_order
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "access-control.md"
 BEGIN, END = "<!-- matrix:begin -->\n", "<!-- matrix:end -->"
@@ -41,7 +41,8 @@ def _claim_under_mediation() -> tuple[DisputesApplication, str]:
     """An in-memory application and b1's claim on m1, under mediation with med1 assigned."""
     app = DisputesApplication()
     at = datetime(2026, 11, 20, 9, tzinfo=UTC)
-    opened = app.open_claim(
+    opened = open_with_order(
+        app,
         Actor(Role.BUYER, "b1"),
         order_id="o1",
         merchant_id="m1",

@@ -26,6 +26,7 @@ def read(api: Api, who: str, path: str, **params: Any) -> Any:
 
 
 def test_a_buyer_reads_their_own_new_claim_at_once_with_min_position(reads_api: Api) -> None:
+    reads_api.record_order_of("b1", _claim_body())
     opened = reads_api.post("b1", "/claims", json=_claim_body())
     assert opened.status_code == 201
     claim_id, at = opened.json()["id"], position(opened)
@@ -36,7 +37,14 @@ def test_a_buyer_reads_their_own_new_claim_at_once_with_min_position(reads_api: 
     assert page["next_cursor"] is None
     item = page["items"][0]
     assert (item["status"], item["claimed_amount"], item["currency"]) == ("awaiting_merchant", "80.00", "USD")
-    assert item["deadlines"] == [{"name": "merchant_response", "due_at": "2026-11-22T09:00:00Z"}]
+    assert item["deadlines"] == [
+        {
+            "name": "merchant_response",
+            "due_at": "2026-11-22T09:00:00Z",
+            "rule": "merchant-silent-accepts",
+            "policy_version": "2026-11",
+        }
+    ]
     timeline = read(reads_api, "b1", f"/claims/{claim_id}/timeline", min_position=at)
     assert timeline["entries"][0]["type"] == "ClaimOpened"
     assert timeline["next"] == [
@@ -49,6 +57,7 @@ def test_a_buyer_reads_their_own_new_claim_at_once_with_min_position(reads_api: 
 
 
 def test_a_read_whose_views_lag_behind_min_position_answers_503_with_retry_after(lagging_api: Api) -> None:
+    lagging_api.record_order_of("b1", _claim_body())
     opened = lagging_api.post("b1", "/claims", json=_claim_body())
 
     answer = lagging_api.get("b1", "/claims", params={"min_position": position(opened)})
@@ -65,7 +74,9 @@ def test_each_role_reads_only_what_it_may(reads_api: Api) -> None:
     claim = reads_api.open_claim("b1")
     at = 0
     for n in range(4):
-        at = position(reads_api.post("b2", "/claims", json=_claim_body(merchant_id="m2", order_id=f"o-{n}")))
+        body = _claim_body(merchant_id="m2", order_id=f"o-{n}")
+        reads_api.record_order_of("b2", body)
+        at = position(reads_api.post("b2", "/claims", json=body))
     claim_id = claim["id"]
 
     assert len(read(reads_api, "b1", "/claims", min_position=at)["items"]) == 1

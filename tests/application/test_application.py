@@ -35,6 +35,7 @@ from disputes.domain.vocabulary import (
     ReturnCondition,
 )
 from disputes.settings import Settings
+from support import open_with_order
 
 S = ClaimStatus
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
@@ -117,7 +118,7 @@ def open_claim(app: DisputesApplication, **overrides: Any) -> str:
         "description": "the vase arrived in pieces",
     }
     arguments.update(overrides)
-    return str(app.open_claim(BUYER, **arguments).claim.id)
+    return str(open_with_order(app, BUYER, **arguments).claim.id)
 
 
 def history_of(app: DisputesApplication, claim_id: str) -> list[tuple[int, str, Actor]]:
@@ -225,7 +226,8 @@ def test_a_claim_goes_from_opening_through_mediation_to_its_refund(
 def test_each_command_reports_a_later_notification_position(
     app: DisputesApplication, clock: FakeClock
 ) -> None:
-    opened = app.open_claim(
+    opened = open_with_order(
+        app,
         BUYER,
         order_id="order-1",
         merchant_id=MERCHANT.id,

@@ -15,7 +15,7 @@ from disputes.bootstrap import Container
 from disputes.domain import errors
 from disputes.domain.parties import Actor, Role
 from disputes.settings import Settings
-from support import ManualClock, migrated_container
+from support import ManualClock, migrated_container, open_with_order
 
 BUYER = Actor(Role.BUYER, "b1")
 MERCHANT = Actor(Role.MERCHANT, "m1")
@@ -32,6 +32,22 @@ def container(database_url: str, clock: ManualClock) -> Iterator[Container]:
         yield built
 
 
+CLAIM: dict[str, Any] = {
+    "kind": "refund_only",
+    "reason": "damaged",
+    "claimed_amount": "80.00",
+    "description": "The vase arrived broken.",
+}
+"""A claim as a v1.1 client sends it: the order's facts come from the order."""
+
+
+def claim_on(app: DisputesApplication, order_id: str) -> str:
+    """The id of the buyer's first claim on the order."""
+    order = app.orders.find_recorded(order_id)
+    assert order is not None
+    return str(app.orders.claims_of(order)[0].id)
+
+
 def open_claim(app: DisputesApplication, clock: ManualClock, order_id: str = "order-1", **fields: Any) -> str:
     body: dict[str, Any] = {
         "order_id": order_id,
@@ -45,7 +61,7 @@ def open_claim(app: DisputesApplication, clock: ManualClock, order_id: str = "or
         "description": "Broken.",
     }
     body.update(fields)
-    return str(app.open_claim(BUYER, **body).claim.id)
+    return str(open_with_order(app, BUYER, **body).claim.id)
 
 
 def test_a_second_claim_on_an_order_with_an_open_claim_is_refused(
@@ -77,6 +93,8 @@ def test_a_new_claim_may_follow_once_the_previous_one_is_withdrawn_or_closed(
 def test_claims_racing_on_one_order_record_exactly_one(container: Container, database_url: str) -> None:
     clock = container.clock
     assert isinstance(clock, ManualClock)
+    open_claim(container.app, clock, order_id="order-race")  # the platform's order, and a first claim
+    container.app.withdraw(BUYER, claim_on(container.app, "order-race"), reason="Opened by mistake.")
     with migrated_container(Settings(database_url=database_url, env="test"), clock) as other:
         apps = [container.app, other.app] * 4
         start = threading.Barrier(len(apps))
@@ -86,7 +104,7 @@ def test_claims_racing_on_one_order_record_exactly_one(container: Container, dat
         def attempt(app: DisputesApplication) -> None:
             start.wait()
             try:
-                open_claim(app, clock, order_id="order-race")
+                app.open_claim(BUYER, order_id="order-race", **CLAIM)
                 outcome = "opened"
             except errors.OpenClaimExists:
                 outcome = "refused"
@@ -114,22 +132,15 @@ def test_a_policy_without_the_rule_allows_several_open_claims_per_order(
 def test_a_stranger_naming_the_same_order_neither_blocks_nor_learns_of_the_buyers_claim(
     container: Container, clock: ManualClock
 ) -> None:
-    first = open_claim(container.app, clock)
+    open_claim(container.app, clock)
     stranger = Actor(Role.BUYER, "b-stranger")
 
-    theirs = container.app.open_claim(
-        stranger,
-        order_id="order-1",
-        merchant_id="m1",
-        kind="refund_only",
-        reason="damaged",
-        order_amount="120.00",
-        claimed_amount="80.00",
-        currency="USD",
-        delivered_at=clock() - timedelta(days=1),
-        description="Not my order at all.",
-    )
+    with pytest.raises(errors.OrderNotFound) as theirs:
+        container.app.open_claim(stranger, order_id="order-1", **CLAIM)
+    with pytest.raises(errors.OrderNotFound) as unknown:
+        container.app.open_claim(stranger, order_id="order-never-recorded", **CLAIM)
 
-    assert str(theirs.claim.id) != first
+    # The same answer as for an order that does not exist: nothing reveals the buyer's order.
+    assert theirs.value.detail.replace("order-1", "X") == unknown.value.detail.replace("order-never-recorded", "X")
     with pytest.raises(errors.OpenClaimExists):
         open_claim(container.app, clock)  # the genuine buyer still has one open claim only

@@ -17,7 +17,7 @@ from disputes.domain.parties import Actor, Role
 from disputes.domain.policy import Policy, Windows
 from disputes.domain.vocabulary import MerchantDecision, Outcome, ReturnCondition
 from disputes.settings import Settings
-from support import ManualClock, migrated_container
+from support import ManualClock, migrated_container, open_with_order
 
 T0 = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
 BUYER = Actor(Role.BUYER, "b1")
@@ -53,7 +53,7 @@ def open_claim(app: DisputesApplication, clock: ManualClock, order_id: str, **fi
         "description": "Broken.",
     }
     body.update(fields)
-    return str(app.open_claim(BUYER, **body).claim.id)
+    return str(open_with_order(app, BUYER, **body).claim.id)
 
 
 def run(container: Container, new: Policy, *, to: datetime, start: datetime = T0) -> SimulationReport:

@@ -25,6 +25,7 @@ from disputes.audit.canonical import canonical
 from disputes.audit.keys import SigningKey, generate_key, load_signing_key
 from disputes.bootstrap import bootstrap
 from disputes.settings import Settings
+from support import CLAIMANT_FACTS
 from support.audit import START, Clock, busy_store, verify_both
 
 Members = dict[str, bytes]
@@ -43,7 +44,7 @@ class Bundles:
 def bundles(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bundles]:
     """Two consecutive period bundles and one claim bundle from a SQLite store (the files are the point)."""
     root = tmp_path_factory.mktemp("bundles")
-    settings = Settings(database_url=f"sqlite:///{root / 'store.sqlite'}")
+    settings = Settings(database_url=f"sqlite:///{root / 'store.sqlite'}", order_facts=CLAIMANT_FACTS)
     clock = Clock(START)
     apply_migrations(settings.database)
     container = bootstrap(settings, clock=clock)

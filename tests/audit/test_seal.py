@@ -19,6 +19,7 @@ from disputes.bootstrap import bootstrap
 from disputes.domain.claim import Claim
 from disputes.domain.policy import Windows
 from disputes.settings import Settings
+from support import CLAIMANT_FACTS
 from support.audit import BUYER, START, Clock, busy_store
 
 
@@ -138,7 +139,7 @@ def same_events() -> list[Any]:
 def two_stores(sqlite_url: str, postgres_url: str) -> Iterator[list[tuple[DisputesApplication, DatabaseUrl]]]:
     for url in (sqlite_url, postgres_url):
         apply_migrations(DatabaseUrl.parse(url))
-    containers = [bootstrap(Settings(database_url=url)) for url in (sqlite_url, postgres_url)]
+    containers = [bootstrap(Settings(database_url=url, order_facts=CLAIMANT_FACTS)) for url in (sqlite_url, postgres_url)]
     try:
         yield [(c.app, c.settings.database) for c in containers]
     finally:
@@ -180,7 +181,7 @@ def test_metrics_still_answer_when_the_seal_cannot_be_read(database_url: str) ->
     from disputes.audit.health import seal_metrics
 
     apply_migrations(DatabaseUrl.parse(database_url))
-    container = bootstrap(Settings(database_url=database_url))
+    container = bootstrap(Settings(database_url=database_url, order_facts=CLAIMANT_FACTS))
     with connect(container.settings.database) as conn:
         conn.execute("DROP TABLE audit_seal")  # as if lost: no seal table to read
     try:

@@ -1165,13 +1165,24 @@ def deadline_names(claim: Claim) -> dict[str, datetime]:
     return {d.name: d.due_at for d in claim.deadlines(WINDOWS)}
 
 
+VERSION = WINDOWS.version
+
+
 def decision_due(claim: Claim) -> Deadline:
     """Under mediation, the platform's own deadline: the decision window from the start of mediation."""
-    return Deadline("mediator_decision", claim.status_since + WINDOWS.mediator_decision)
+    return Deadline(
+        "mediator_decision", claim.status_since + WINDOWS.mediator_decision, "mediator-late-flagged", VERSION
+    )
+
+
+def evidence_due(party: str, due: datetime) -> Deadline:
+    return Deadline(f"evidence_from_{party}", due, "evidence-not-provided", VERSION)
 
 
 def test_the_merchant_has_forty_eight_hours_to_answer(new_claim: Claim) -> None:
-    assert new_claim.deadlines(WINDOWS) == [Deadline("merchant_response", T0 + timedelta(hours=48))]
+    assert new_claim.deadlines(WINDOWS) == [
+        Deadline("merchant_response", T0 + timedelta(hours=48), "merchant-silent-accepts", VERSION)
+    ]
 
 
 def test_the_buyer_has_forty_eight_hours_to_answer_an_offer(offered_claim: Claim) -> None:
@@ -1209,8 +1220,8 @@ def test_each_open_evidence_request_is_a_deadline_at_its_due_time(claim_under_me
     request_evidence(claim_under_mediation, "merchant", at(30), when=at(4))
 
     assert claim_under_mediation.deadlines(WINDOWS) == [
-        Deadline("evidence_from_merchant", at(30)),
-        Deadline("evidence_from_buyer", at(50)),
+        evidence_due("merchant", at(30)),
+        evidence_due("buyer", at(50)),
         decision_due(claim_under_mediation),
     ]
 
@@ -1222,7 +1233,7 @@ def test_evidence_from_a_party_clears_only_that_partys_deadline(claim_under_medi
     add_evidence(claim_under_mediation, actor=BUYER, when=at(10))
 
     assert claim_under_mediation.deadlines(WINDOWS) == [
-        Deadline("evidence_from_merchant", at(30)),
+        evidence_due("merchant", at(30)),
         decision_due(claim_under_mediation),
     ]
 
@@ -1248,10 +1259,13 @@ def test_a_second_request_to_the_same_party_moves_its_due_time(claim_under_media
     }
 
 
-def test_the_policy_windows_set_the_deadlines(new_claim: Claim) -> None:
-    assert new_claim.deadlines(Windows(merchant_response=timedelta(hours=24))) == [
-        Deadline("merchant_response", T0 + timedelta(hours=24))
-    ]
+def test_the_policy_in_force_when_a_deadline_opens_sets_it_and_a_later_policy_leaves_it_alone() -> None:
+    shorter = Windows(merchant_response=timedelta(hours=24), version="2026-12")
+    claim = open_claim(windows=shorter)
+    opened = [Deadline("merchant_response", T0 + timedelta(hours=24), "merchant-silent-accepts", "2026-12")]
+
+    assert claim.deadlines(shorter) == opened
+    assert claim.deadlines(Windows(merchant_response=timedelta(hours=72))) == opened
 
 
 def test_the_platform_records_a_missed_deadline_once_it_is_due(new_claim: Claim) -> None:

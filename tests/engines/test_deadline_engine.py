@@ -260,6 +260,7 @@ def test_policy_defaults_name_every_rule() -> None:
         "return_shipment",
         "merchant_refund",
         "mediator_decision",
+        "appeal_decision",
         "evidence_request",
     }
 

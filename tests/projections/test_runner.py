@@ -13,7 +13,7 @@ from disputes.bootstrap import Container, build_runner
 from projections import catalog
 from projections.runner import ProjectionRunner, StalePosition, reset
 from projections.store import ViewConnection, ViewStore
-from support.views import Claims, ManualClock, dump_views, lifecycle_mix, positions
+from support.views import Claims, ManualClock, claim_events, dump_views, lifecycle_mix, positions
 
 
 def count(conn: ViewConnection, table: str) -> int:
@@ -32,7 +32,7 @@ def test_catching_up_brings_every_view_to_the_last_recorded_position(
 
     assert positions(views) == dict.fromkeys(catalog.NAMES, head)
     assert count(views, "read_claims") == 8
-    assert count(views, "read_timeline") == head
+    assert count(views, "read_timeline") == claim_events(container.app)
 
 
 def test_small_batches_and_interleaved_writes_build_the_same_views_as_one_rebuild(
@@ -77,7 +77,7 @@ def test_a_worker_that_read_a_position_another_worker_moved_commits_nothing(
         second.close()
 
     assert count(views, "read_claims") == 4
-    assert count(views, "read_timeline") == container.app.recorder.max_notification_id()
+    assert count(views, "read_timeline") == claim_events(container.app)
     received = views.one("SELECT COUNT(*) FROM read_scorecard_facts WHERE fact = 'received'")
     assert received == (4,)
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from urllib.parse import quote
 
 import psycopg
@@ -14,7 +15,10 @@ from psycopg import sql
 
 from disputes.adapters.database import DatabaseUrl
 from disputes.adapters.migrations import apply_migrations
+from disputes.application.claims import CommandResult, DisputesApplication
 from disputes.bootstrap import Container, bootstrap
+from disputes.domain.order import OrderFacts
+from disputes.domain.parties import Actor, Role
 from disputes.settings import Settings
 
 START = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
@@ -35,6 +39,67 @@ class ManualClock:
         with self._lock:
             self._now += timedelta(**delta)
             return self._now
+
+
+PLACED_AT = datetime(2020, 1, 2, 9, 0, tzinfo=UTC)
+"""When every test order was placed: before any test clock's first reading, so deliveries follow it."""
+PLATFORM = Actor(Role.PLATFORM, "plat1")
+
+
+def order_record(
+    *,
+    buyer_id: str,
+    merchant_id: str = "m1",
+    total: str = "120.00",
+    currency: str = "USD",
+    lines: Sequence[Mapping[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """An order's facts as the platform sends them (``PUT /orders/{id}``): one line by default."""
+    return {
+        "buyer_id": buyer_id,
+        "merchant_id": merchant_id,
+        "currency": currency,
+        "total_amount": total,
+        "placed_at": PLACED_AT,
+        "lines": list(
+            lines or [{"line_id": "line-1", "sku": "SKU-1", "title": "The goods", "quantity": 1, "unit_price": total}]
+        ),
+    }
+
+
+def given_order(
+    app: DisputesApplication,
+    order_id: str,
+    *,
+    delivered_at: datetime | None,
+    **facts: Any,
+) -> None:
+    """The platform's order ``order_id`` recorded (the same facts again change nothing); nothing when
+    the application takes the claimant's word for the order (``order_facts = "claimant"``)."""
+    if app.order_facts == "claimant":
+        return
+    record = order_record(**facts)
+    parsed = OrderFacts.parse(**{k: v for k, v in record.items()})
+    app.orders.record(PLATFORM, order_id, parsed, delivered_at)
+
+
+def open_with_order(app: DisputesApplication, buyer: Actor, **claim: Any) -> CommandResult:
+    """Open a claim as a v1 client states it, after the platform recorded its order with those facts."""
+    given_order(
+        app,
+        claim["order_id"],
+        buyer_id=buyer.id,
+        merchant_id=claim["merchant_id"],
+        total=claim["order_amount"],
+        currency=claim["currency"],
+        delivered_at=claim.get("delivered_at"),
+    )
+    return app.open_claim(buyer, **claim)
+
+
+CLAIMANT_FACTS = "claimant"
+"""The read-side and audit tests judge claims by the claimant's word (v1): their arithmetic of positions
+is the claims' own. Orders in the log, the seal and exports have tests of their own."""
 
 
 @contextmanager
@@ -104,6 +169,8 @@ COMMAND_EXAMPLES: dict[str, dict[str, object]] = {
     "legal-outcome": {"outcome": "won", "reference": "R1"},
     "withdrawal": {"reason": "Found it."},
     "closure": {"summary": "Done."},
+    "appeal": {"reason": "The decision is wrong."},
+    "appeal-decision": {"outcome": "upheld", "rationale": "The decision stands."},
 }
 """A valid body of each claim command (``POST /claims/{claim_id}/<name>``)."""
 
@@ -117,6 +184,7 @@ CELL_PRINCIPALS: dict[tuple[str, str], str] = {
     ("auditor", "other"): "aud1",
     ("regulator", "other"): "reg1",
     ("admin", "other"): "adm1",
+    ("platform", "other"): "plat1",
 }
 """Who stands in each cell of the permission matrix (role, relation), for a claim b1 opened on m1 with
 med1 assigned, or for merchant m1."""

@@ -14,6 +14,7 @@ from typing import Any
 from disputes.adapters.database import DatabaseUrl, connect
 from disputes.application.claims import DisputesApplication
 from disputes.domain.parties import Actor, Role
+from support import given_order
 
 ROOT = Path(__file__).resolve().parents[2]
 TOOL = ROOT / "tools" / "verify_bundle.py"
@@ -38,6 +39,8 @@ class Clock:
 def open_claim(
     app: DisputesApplication, order: str = "o-1", description: str = "The vase arrived broken."
 ) -> str:
+    given_order(app, order, buyer_id=BUYER.id, merchant_id=MERCHANT.id, total="100.00", currency="CNY",
+                delivered_at=START - timedelta(days=3))
     result = app.open_claim(
         BUYER,
         order_id=order,

@@ -14,6 +14,7 @@ from disputes.application.claims import DisputesApplication
 from disputes.audit.keys import SigningKey, generate_key, load_signing_key
 from disputes.bootstrap import Container, bootstrap
 from disputes.settings import Settings
+from support import CLAIMANT_FACTS
 from support.audit import START, Clock, Tamper
 
 
@@ -24,7 +25,7 @@ def clock() -> Clock:
 
 @pytest.fixture
 def container(database_url: str, clock: Clock, tmp_path: Path) -> Iterator[Container]:
-    settings = Settings(database_url=database_url)
+    settings = Settings(database_url=database_url, order_facts=CLAIMANT_FACTS)
     apply_migrations(settings.database)
     built = bootstrap(settings, clock=clock)
     try:

@@ -23,7 +23,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from disputes.adapters.principals import PrincipalStore
 from disputes.bootstrap import Container
 from disputes.domain.parties import Role
-from support import START, ManualClock
+from support import START, ManualClock, order_record
 
 PRINCIPALS: Mapping[str, Role] = {
     "b1": Role.BUYER,
@@ -35,6 +35,7 @@ PRINCIPALS: Mapping[str, Role] = {
     "aud1": Role.AUDITOR,
     "reg1": Role.REGULATOR,
     "adm1": Role.ADMIN,
+    "plat1": Role.PLATFORM,
 }
 """The clock's first reading in every test: a Friday, 09:00 UTC."""
 
@@ -101,8 +102,31 @@ class Api:
         return self.send(who, "POST", path, **kwargs)
 
     # --- the usual steps, checked ------------------------------------------------------------------
-    def open_claim(self, who: str = "b1", **fields: Any) -> dict[str, Any]:
-        """Open a claim (201), by default b1's refund_only claim of 80.00 on m1's 120.00 USD order."""
+    def record_order(
+        self, order_id: str, *, delivered_at: str | None, status: tuple[int, ...] = (200, 201), **facts: Any
+    ) -> dict[str, Any]:
+        """The platform (plat1) records an order over HTTP (:func:`support.order_record`'s facts)."""
+        body = {**order_record(**facts), "delivered_at": delivered_at}
+        body["placed_at"] = rfc3339(body["placed_at"])
+        answer = self.send("plat1", "PUT", f"/orders/{order_id}", json=body)
+        assert answer.status_code in status, answer.text
+        recorded: dict[str, Any] = answer.json()
+        return recorded
+
+    def record_order_of(self, who: str, claim: Mapping[str, Any]) -> dict[str, Any]:
+        """The platform records the order a v1 claim body describes, with its facts, for buyer ``who``."""
+        return self.record_order(
+            str(claim["order_id"]),
+            delivered_at=claim.get("delivered_at"),
+            buyer_id=who,
+            merchant_id=claim.get("merchant_id", "m1"),
+            total=claim.get("order_amount", "120.00"),
+            currency=claim.get("currency", "USD"),
+        )
+
+    def open_claim(self, who: str = "b1", *, record_order: bool = True, **fields: Any) -> dict[str, Any]:
+        """Open a claim (201), by default b1's refund_only claim of 80.00 on m1's 120.00 USD order, which
+        the platform records first (with the facts the claim states) unless ``record_order`` is false."""
         body: dict[str, Any] = {
             "order_id": "order-1",
             "merchant_id": "m1",
@@ -115,6 +139,8 @@ class Api:
             "description": "The jacket is blue, the listing said black.",
         }
         body.update(fields)
+        if record_order:
+            self.record_order_of(who, body)
         answer = self.post(who, "/claims", json=body)
         assert answer.status_code == 201, answer.text
         claim = self.claim_of(answer)

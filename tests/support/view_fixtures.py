@@ -15,7 +15,7 @@ from disputes.bootstrap import Container, build_runner
 from disputes.settings import Settings
 from projections.runner import ProjectionRunner
 from projections.store import ViewConnection, ViewStore
-from support import migrated_container
+from support import CLAIMANT_FACTS, migrated_container
 from support.views import Claims, ManualClock
 
 
@@ -26,7 +26,7 @@ def clock() -> ManualClock:
 
 @pytest.fixture
 def settings(database_url: str) -> Settings:
-    return Settings(database_url=database_url, env="test")
+    return Settings(database_url=database_url, env="test", order_facts=CLAIMANT_FACTS)
 
 
 @pytest.fixture

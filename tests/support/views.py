@@ -11,9 +11,10 @@ from disputes.application.claims import DisputesApplication
 from disputes.bootstrap import Container, build_runner
 from disputes.domain.parties import Actor, Role
 from projections import catalog
+from projections.changes import CLAIM_TOPIC_PREFIX
 from projections.runner import reset
 from projections.store import ViewConnection, ViewStore
-from support import START, ManualClock  # noqa: F401 - re-exported to the tests of this folder
+from support import START, ManualClock, given_order  # noqa: F401 - re-exported to the tests of this folder
 
 
 def buyer(id_: str = "b1") -> Actor:
@@ -52,6 +53,15 @@ class Claims:
             "description": "The vase arrived broken.",
         }
         body.update(fields)
+        given_order(
+            self.app,
+            body["order_id"],
+            buyer_id=who,
+            merchant_id=body["merchant_id"],
+            total=body["order_amount"],
+            currency=body["currency"],
+            delivered_at=body["delivered_at"],
+        )
         return str(self.app.open_claim(buyer(who), **body).claim.id)
 
     def rejected_then_mediated(self, claim_id: str, *, merchant_id: str = "m1", who: str = "b1") -> None:
@@ -132,3 +142,12 @@ def rebuilt_views(container: Container, views: ViewConnection) -> dict[str, list
     finally:
         runner.close()
     return dump_views(views)
+
+
+def claim_events(app: DisputesApplication, upto: int | None = None) -> int:
+    """How many claim events the log holds (up to position ``upto``): the timeline's rows. The orders'
+    ledger events (a refund books one) sit among them in the log."""
+    count = 0
+    for notification in app.recorder.select_notifications(None, 1_000_000, stop=upto, inclusive_of_start=True):
+        count += notification.topic.startswith(CLAIM_TOPIC_PREFIX)
+    return count

@@ -29,6 +29,7 @@ WINDOW_NAMES = (
     "merchant_refund",
     "evidence_request",
     "mediator_decision",
+    "appeal",
 )
 _DURATION = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([smhd])\s*")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
@@ -106,11 +107,14 @@ def _policy(data: dict[str, Any]) -> Policy:
     days = eligibility.get("no_reason_return_days", defaults.no_reason_return_days)
     if not isinstance(days, int) or isinstance(days, bool) or days < 1:
         raise PolicyFileError("[eligibility] no_reason_return_days must be a whole number of at least 1")
-    flags = {}
-    for name in Eligibility.__dataclass_fields__:
-        value = eligibility.get(name, True)
-        if not isinstance(value, bool):
-            raise PolicyFileError(f"[eligibility] {name} must be true or false")
+    flags: dict[str, Any] = {}
+    for name, field in Eligibility.__dataclass_fields__.items():
+        value = eligibility.get(name, field.default)
+        if isinstance(field.default, bool):
+            if not isinstance(value, bool):
+                raise PolicyFileError(f"[eligibility] {name} must be true or false")
+        elif not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise PolicyFileError(f"[eligibility] {name} must be a whole number of at least 1")
         flags[name] = value
     scorecard = _table(data, "scorecard")
     _unknown(scorecard, {"good_min", "watch_min"}, "[scorecard]")

@@ -7,9 +7,10 @@ that concurrent commands can later be saved together in one transaction.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
@@ -18,15 +19,20 @@ from eventsourcing.persistence import IntegrityError, JSONTranscoder
 
 from disputes.adapters.event_store import EVENT_STORE_NAME
 from disputes.adapters.transcodings import TRANSCODINGS
+from disputes.application.orders import UNSET, Orders
 from disputes.application.records import EventRecord, event_record
 from disputes.application.visibility import can_view, may_see_past
 from disputes.domain import errors
-from disputes.domain.claim import Claim, claim_id_for, claim_id_of
+from disputes.domain.claim import Claim, claim_id_of
+from disputes.domain.money import Money
+from disputes.domain.order import CLAIMANT, PLATFORM, Order
 from disputes.domain.parties import Actor, Role
 from disputes.domain.policy import DeadlineRule, Policy, Windows
 from disputes.domain.vocabulary import (
+    AppealOutcome,
     ClaimKind,
     ClaimReason,
+    ClaimStatus,
     EvidenceKind,
     MerchantDecision,
     Outcome,
@@ -45,6 +51,13 @@ ClaimRef = str | Claim
 """A claim's id, or the claim itself when the caller has loaded it already (the API does, to check access)."""
 
 
+def claim_lines(claim: Claim, order: Order) -> dict[str, int]:
+    """The lines of the order a claim covers, {line_id: quantity}: those it names, else the whole order."""
+    if claim.lines:
+        return {line["line_id"]: int(line["quantity"]) for line in claim.lines}
+    return {line["line_id"]: int(line["quantity"]) for line in order.lines}
+
+
 def _name(claim: ClaimRef) -> str:
     return claim if isinstance(claim, str) else str(claim.id)
 
@@ -60,7 +73,8 @@ class CommandResult:
 Decision = Callable[[Claim, datetime], None]
 DEADLINE_ENGINE = Actor(Role.SYSTEM, "deadline-engine")
 """Who records missed deadlines and their automatic outcomes."""
-MAX_CLAIMS_PER_ORDER = 1000
+SAVE_RETRIES = 3
+"""How often a command judged against an order's ledger is judged again after losing a race on the order."""
 
 
 class DisputesApplication(Application[UUID]):
@@ -76,12 +90,18 @@ class DisputesApplication(Application[UUID]):
         policy: Policy | None = None,
         clock: Clock = utc_now,
         snapshot_interval: int = 50,
+        order_facts: str = PLATFORM,
     ) -> None:
+        if order_facts not in (PLATFORM, CLAIMANT):
+            raise errors.InvalidValue(f"order_facts must be {PLATFORM} or {CLAIMANT}, not {order_facts!r}")
         self.policy = policy or Policy(windows=windows or Windows())
         self.windows = self.policy.windows
         self.clock = clock
-        self.snapshotting_intervals = {Claim: snapshot_interval}  # type: ignore[misc]
+        self.order_facts = order_facts
+        """Whose word a claim's order facts are: the platform's recorded order, or the claimant's."""
+        self.snapshotting_intervals = {Claim: snapshot_interval, Order: snapshot_interval}  # type: ignore[misc]
         super().__init__(env)
+        self.orders = Orders(self)
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
@@ -96,53 +116,88 @@ class DisputesApplication(Application[UUID]):
         actor: Actor,
         *,
         order_id: str,
-        merchant_id: str,
         kind: ClaimKind,
         reason: ClaimReason,
-        order_amount: str,
         claimed_amount: str,
-        currency: str,
-        delivered_at: datetime | None,
         description: str,
+        merchant_id: str | None = None,
+        order_amount: str | None = None,
+        currency: str | None = None,
+        delivered_at: Any = UNSET,
+        lines: Sequence[Mapping[str, Any]] | None = None,
     ) -> CommandResult:
-        eligibility = self.policy.eligibility
-        one_open = eligibility.one_open_claim_per_order
-        claim = Claim.open(
-            actor=actor,
-            order_id=order_id,
-            merchant_id=merchant_id,
-            kind=kind,
-            reason=reason,
-            order_amount=order_amount,
-            claimed_amount=claimed_amount,
-            currency=currency,
-            delivered_at=delivered_at,
-            description=description,
-            windows=self.windows,
-            at=self.now(),
-            eligibility=eligibility,
-            claim_number=self._next_claim_number(actor.id, merchant_id, order_id) if one_open else 0,
-        )
-        try:
-            return self.save_claim(claim)
-        except errors.ConcurrentUpdate:
-            # Another claim on this order was recorded with the same number first.
-            raise errors.OpenClaimExists(f"order {order_id!r} already has an open claim") from None
+        """Open a claim on an order, judged by the order: its merchant, currency, lines and delivery.
 
-    def _next_claim_number(self, buyer_id: str, merchant_id: str, order_id: str) -> int:
-        """The number the order's next claim gets; refused while the order's latest claim is open.
-
-        Claims on an order are numbered 1, 2, ... and their ids follow from the number; a claim may
-        follow only once the one before it is withdrawn or closed.
+        Facts the buyer states (``merchant_id``, ``order_amount``, ``currency``, ``delivered_at``) must
+        be the recorded order's; in claimant mode they are the facts. The claim names lines (default:
+        the whole order) and may claim only what they have left to refund; no open or decided claim
+        of the order may name one of them. Its id follows from its number among the order's claims, so
+        two claims racing to open on one order collide in the store; the loser is judged again.
         """
-        for number in range(1, MAX_CLAIMS_PER_ORDER + 1):
+        if actor.role is not Role.BUYER:
+            raise errors.NotPermitted("only a buyer may open a claim")
+        for attempt in range(SAVE_RETRIES + 1):
+            order = self.orders.for_new_claim(
+                actor,
+                order_id,
+                merchant_id=merchant_id,
+                currency=currency,
+                order_amount=order_amount,
+                delivered_at=delivered_at,
+            )
+            claimed_lines = order.claimed_lines(lines)
+            claims = self.orders.claims_of(order)
+            self._require_lines_free(order, claims, {line.line_id for line in claimed_lines})
+            delivered = order.delivered_at if order.source == PLATFORM or delivered_at is UNSET else delivered_at
+            claim = Claim.open(
+                actor=actor,
+                order_id=order_id,
+                merchant_id=order.merchant_id,
+                kind=kind,
+                reason=reason,
+                order_amount=str(order.total_amount.amount),
+                claimed_amount=claimed_amount,
+                currency=order.currency,
+                delivered_at=delivered,
+                description=description,
+                windows=self.windows,
+                at=self.now(),
+                policy=self.policy,
+                claim_number=1 + sum(1 for c in claims if c.ledger_id == str(order.id)),
+                lines=tuple({"line_id": line.line_id, "quantity": line.quantity} for line in claimed_lines),
+                order_facts=order.source,
+                ledger_id=str(order.id),
+            )
+            order.require_claimable(claimed_lines, claim.claimed_amount)
             try:
-                previous: Claim = self.repository.get(claim_id_for(buyer_id, merchant_id, order_id, number))
-            except AggregateNotFoundError:
-                return number
-            if not previous.is_terminal:
-                raise errors.OpenClaimExists(f"order {order_id!r} already has an open claim")
-        raise errors.OpenClaimExists(f"order {order_id!r} has had {MAX_CLAIMS_PER_ORDER} claims")
+                return self.save_claim(claim)
+            except errors.ConcurrentUpdate:
+                # Another claim of this order was recorded with the same number first: judge this one
+                # again against what is recorded now.
+                if attempt == SAVE_RETRIES:
+                    raise errors.OpenClaimExists(f"order {order_id!r} already has an open claim") from None
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _require_lines_free(self, order: Order, claims: Sequence[Claim], lines: set[str]) -> None:
+        """No claim of the order that is open, or whose refusal holds, may name one of ``lines``; and
+        an order has at most the policy's number of claims."""
+        eligibility = self.policy.eligibility
+        if len(claims) >= eligibility.max_claims_per_order:
+            raise errors.ClaimsPerOrderExceeded(
+                f"order {order.order_id} has had {len(claims)} claims, as many as the policy allows"
+            )
+        if not eligibility.one_open_claim_per_order:
+            return
+        for other in claims:
+            named = {line["line_id"] for line in other.lines} or {line["line_id"] for line in order.lines}
+            if not lines & named or not other.blocks_new_claims:
+                continue
+            if other.is_terminal or other.status in (ClaimStatus.CLAIM_REJECTED, ClaimStatus.LEGAL_CONCLUDED):
+                raise errors.ClaimAlreadyDecided(
+                    f"claim {other.id} on these lines was decided ({other.outcome or other.legal_outcome}); "
+                    "appeal that decision instead"
+                )
+            raise errors.OpenClaimExists(f"order {order.order_id} already has an open claim on these lines")
 
     def apply_missed_deadline(self, claim_id: str, deadline: str) -> tuple[CommandResult, DeadlineRule]:
         """The platform records that ``deadline`` passed and applies the policy's outcome.
@@ -155,6 +210,14 @@ class DisputesApplication(Application[UUID]):
             actor=DEADLINE_ENGINE, deadline=deadline, policy=self.policy, at=self.now()
         )
         return self.save_claim(claim), rule
+
+    def fix_deadlines(self, claim_id: str) -> CommandResult | None:
+        """Once, for a claim recorded before deadlines were fixed at opening: record its open deadlines
+        as the policy in force derives them (None when there was nothing to fix)."""
+        claim = self.load_claim(claim_id)
+        if not claim.fix_deadlines(actor=DEADLINE_ENGINE, policy=self.policy, at=self.now()):
+            return None
+        return self.save_claim(claim)
 
     def respond(
         self,
@@ -170,14 +233,19 @@ class DisputesApplication(Application[UUID]):
             actor,
             claim_id,
             expected_version,
-            lambda c, at: c.respond(actor=actor, decision=decision, amount=amount, message=message, at=at),
+            lambda c, at: c.respond(
+                actor=actor, decision=decision, amount=amount, message=message, at=at, policy=self.policy
+            ),
         )
 
     def answer_offer(
         self, actor: Actor, claim_id: ClaimRef, *, accept: bool, expected_version: int | None = None
     ) -> CommandResult:
         return self._command(
-            actor, claim_id, expected_version, lambda c, at: c.answer_offer(actor=actor, accept=accept, at=at)
+            actor,
+            claim_id,
+            expected_version,
+            lambda c, at: c.answer_offer(actor=actor, accept=accept, at=at, policy=self.policy),
         )
 
     def post_message(
@@ -221,7 +289,7 @@ class DisputesApplication(Application[UUID]):
             actor,
             claim_id,
             expected_version,
-            lambda c, at: c.request_mediation(actor=actor, reason=reason, at=at),
+            lambda c, at: c.request_mediation(actor=actor, reason=reason, at=at, policy=self.policy),
         )
 
     def assign_mediator(
@@ -260,6 +328,7 @@ class DisputesApplication(Application[UUID]):
                 due_at=due_at,
                 windows=self.windows,
                 at=at,
+                policy=self.policy,
             ),
         )
 
@@ -273,19 +342,72 @@ class DisputesApplication(Application[UUID]):
         rationale: str,
         expected_version: int | None = None,
     ) -> CommandResult:
-        return self._command(
+        claim = self.decide(
             actor,
             claim_id,
             expected_version,
             lambda c, at: c.decide(
-                actor=actor,
-                outcome=outcome,
-                amount=amount,
-                rationale=rationale,
-                policy_version=self.windows.version,
-                at=at,
+                actor=actor, outcome=outcome, amount=amount, rationale=rationale, at=at, policy=self.policy
             ),
         )
+        self._require_ledger_room(claim)
+        return self.save_claim(claim)
+
+    def lodge_appeal(
+        self, actor: Actor, claim_id: ClaimRef, *, reason: str, expected_version: int | None = None
+    ) -> CommandResult:
+        """The buyer or the merchant appeals the decision, once, within the policy's appeal window."""
+        return self._command(
+            actor,
+            claim_id,
+            expected_version,
+            lambda c, at: c.lodge_appeal(actor=actor, reason=reason, at=at, policy=self.policy),
+        )
+
+    def decide_appeal(
+        self,
+        actor: Actor,
+        claim_id: ClaimRef,
+        *,
+        outcome: AppealOutcome,
+        rationale: str,
+        new_outcome: Outcome | None = None,
+        amount: str | None = None,
+        expected_version: int | None = None,
+    ) -> CommandResult:
+        """A mediator other than the one who decided upholds the decision or overturns it (``new_outcome``,
+        ``amount``: the new decision); an overturn never refunds past the order's ledger."""
+        claim = self.decide(
+            actor,
+            claim_id,
+            expected_version,
+            lambda c, at: c.decide_appeal(
+                actor=actor,
+                outcome=outcome,
+                rationale=rationale,
+                new_outcome=new_outcome,
+                amount=amount,
+                at=at,
+                policy=self.policy,
+            ),
+        )
+        self._require_ledger_room(claim)
+        return self.save_claim(claim)
+
+    def _require_ledger_room(self, claim: Claim) -> None:
+        """A decision to refund more than the order's ledger leaves for the claim is refused at once
+        (other claims of the order were refunded), not only when the refund is recorded."""
+        if claim.agreed_amount is None:
+            return
+        owed = claim.agreed_amount - claim.refunded_amount
+        order = self.orders.ledger_of(claim)
+        room = order.room_for(str(claim.id), claim_lines(claim, order))
+        if owed > room:
+            raise errors.RefundExceedsOrder(
+                f"the decision leaves {owed} to refund, but the order's ledger has {room} left for this "
+                "claim (its other claims were refunded)",
+                claim_id=str(claim.id),
+            )
 
     def ship_return(
         self,
@@ -315,7 +437,7 @@ class DisputesApplication(Application[UUID]):
             actor,
             claim_id,
             expected_version,
-            lambda c, at: c.receive_return(actor=actor, condition=condition, at=at),
+            lambda c, at: c.receive_return(actor=actor, condition=condition, at=at, policy=self.policy),
         )
 
     def refund(
@@ -327,12 +449,39 @@ class DisputesApplication(Application[UUID]):
         payment_reference: str,
         expected_version: int | None = None,
     ) -> CommandResult:
-        return self._command(
-            actor,
-            claim_id,
-            expected_version,
-            lambda c, at: c.refund(actor=actor, amount=amount, payment_reference=payment_reference, at=at),
-        )
+        """Record a refund: the claim's rules, then the order's ledger (never past a line's value nor
+        the order's total across all its claims); claim and order are saved together. A race lost on
+        the order alone (another claim of it refunded) is judged again; one lost on the claim is 409."""
+        for attempt in range(SAVE_RETRIES + 1):
+            base = self.get_claim(actor, claim_id)
+            started = base.version
+            claim = self.decide(
+                actor,
+                base,
+                expected_version,
+                lambda c, at: c.refund(actor=actor, amount=amount, payment_reference=payment_reference, at=at),
+            )
+            order = self.orders.ledger_of(claim)
+            order.count_refund(
+                actor=actor,
+                claim_id=str(claim.id),
+                lines=claim_lines(claim, order),
+                amount=Money.of(amount, claim.currency),
+                payment_reference=payment_reference,
+                at=self.now(),
+                prior=self.orders.prior_refunds(order),
+            )
+            try:
+                return self.save_claim(claim, order)
+            except errors.ConcurrentUpdate:
+                if attempt == SAVE_RETRIES or self._changed_since(claim, started):
+                    raise
+                claim_id = str(claim.id)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _changed_since(self, claim: Claim, version: int) -> bool:
+        """Whether the stored claim moved past the version this command started from."""
+        return self.load_claim(str(claim.id)).version != version
 
     def escalate_to_legal(
         self,
@@ -398,18 +547,19 @@ class DisputesApplication(Application[UUID]):
         decision(claim, self.now())
         return claim
 
-    def save_claim(self, claim: Claim) -> CommandResult:
-        """Record the claim's new events; a lost race raises ConcurrentUpdate and records nothing."""
-        return CommandResult(claim=claim, position=self.record(claim, what="claim"))
+    def save_claim(self, claim: Claim, *others: Aggregate) -> CommandResult:
+        """Record the claim's new events (and the others', its order's, in the same transaction); a
+        lost race raises ConcurrentUpdate and records nothing."""
+        return CommandResult(claim=claim, position=self.record(claim, *others, what="claim"))
 
-    def record(self, aggregate: Aggregate, *, what: str) -> int | None:
-        """Save the aggregate's new events; the position of the last one (None if there were none).
+    def record(self, aggregate: Aggregate, *others: Aggregate, what: str) -> int | None:
+        """Save the aggregates' new events atomically; the position of the last one (None if none).
 
-        A lost race raises ConcurrentUpdate and records nothing. ``what`` names the aggregate in the
-        refusal ("claim", "standing"); a claim's refusal carries its id.
+        A lost race on any of them raises ConcurrentUpdate and records nothing. ``what`` names the
+        aggregate in the refusal ("claim", "standing", "order"); a claim's refusal carries its id.
         """
         try:
-            recordings = self.save(aggregate)
+            recordings = self.save(aggregate, *others)
         except IntegrityError:
             raise errors.ConcurrentUpdate(
                 f"another command changed this {what} first; reload it and try again",

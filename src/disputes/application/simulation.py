@@ -34,7 +34,15 @@ from disputes.domain.money import Money
 from disputes.domain.policy import Policy
 
 AUTOMATIC_EVENTS = frozenset(
-    {"DeadlineMissed", "AcceptedByDefault", "OfferLapsed", "ClosedByDefault", "MediationForced", "Flagged"}
+    {
+        "DeadlineMissed",
+        "AcceptedByDefault",
+        "OfferLapsed",
+        "ClosedByDefault",
+        "MediationForced",
+        "Flagged",
+        "DeadlinesFixed",
+    }
 )
 """Events the deadline engine records: the recorded policy's outcomes, which the replay leaves out."""
 UNATTRIBUTED = "(unattributed)"
@@ -180,6 +188,7 @@ def replay_claim(
     """
     recorded: Claim = events[0].mutate(None)  # type: ignore[assignment]
     simulated: Claim = events[0].mutate(None)  # type: ignore[assignment]
+    simulated.as_if_under(policy)
     firings: list[Firing] = []
     causes: list[tuple[datetime, str]] = []  # deadlines that may have set the copies apart since they last agreed
     diverged: tuple[datetime, str] | None = None
@@ -195,6 +204,7 @@ def replay_claim(
             if _standing(simulated) == _standing(recorded):
                 causes.clear()
                 _apply(recorded_event, simulated)
+                simulated.as_if_under(policy)
             else:
                 diverged = min(causes) if causes else (recorded_event.timestamp, UNATTRIBUTED)
         recorded_event.mutate(recorded)

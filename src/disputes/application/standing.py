@@ -19,13 +19,13 @@ from disputes.domain import errors
 from disputes.domain.parties import Actor, Role
 from disputes.domain.standing import (
     STANDING_ENGINE,
-    AppealOutcome,
     Crossing,
     MerchantStanding,
     StandingFigures,
     Tier,
     standing_id_for,
 )
+from disputes.domain.vocabulary import AppealOutcome
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from disputes.domain.claim import Claim
+from disputes.domain.order import Order
 from disputes.domain.parties import TOKEN_ROLES, Actor, Role
 
 
@@ -43,6 +44,7 @@ OWN_MERCHANT: Who = frozenset({(Role.MERCHANT, Relation.OWN_MERCHANT)})
 ASSIGNED_MEDIATOR: Who = frozenset({(Role.MEDIATOR, Relation.ASSIGNED_MEDIATOR)})
 BUYER, MERCHANT, MEDIATOR = anyone_of(Role.BUYER), anyone_of(Role.MERCHANT), anyone_of(Role.MEDIATOR)
 AUDITOR, REGULATOR, ADMIN = anyone_of(Role.AUDITOR), anyone_of(Role.REGULATOR), anyone_of(Role.ADMIN)
+PLATFORM = anyone_of(Role.PLATFORM)
 EVERYONE: Who = frozenset().union(*(anyone_of(role) for role in TOKEN_ROLES))
 PARTIES: Who = OWN_BUYER | OWN_MERCHANT | ASSIGNED_MEDIATOR
 """Who takes part in a claim: its buyer, its merchant, its assigned mediator."""
@@ -51,6 +53,8 @@ CLAIM_VIEWERS: Who = OWN_BUYER | OWN_MERCHANT | MEDIATOR | AUDITOR
 """Who may know that a claim exists: its buyer and merchant, every mediator, every auditor."""
 PAST_VIEWERS: Who = MEDIATOR | AUDITOR
 """Who may see a claim as it stood at an earlier version or time."""
+ORDER_VIEWERS: Who = PLATFORM | OWN_BUYER | OWN_MERCHANT | MEDIATOR | AUDITOR
+"""Who may know that an order is recorded: the platform, its buyer and merchant, mediators, auditors."""
 MERCHANT_RECORD_VIEWERS: Who = EVERYONE - {(Role.MERCHANT, Relation.OTHER)}
 """Who may know of a merchant's record: everyone but other merchants (it stays between the merchant and
 the platform)."""
@@ -58,10 +62,10 @@ MERCHANT_RECORD_READERS: Who = OWN_MERCHANT | MEDIATOR | AUDITOR | REGULATOR
 """Who may read a merchant's scorecard and standing."""
 
 
-def relation_to_claim(
+def relation_to_parties(
     actor: Actor, *, buyer_id: str, merchant_id: str, mediator_id: str | None = None
 ) -> Relation:
-    """The actor's relation to the claim of these parties."""
+    """The actor's relation to a claim (or an order) of these parties."""
     if actor.role is Role.BUYER and actor.id == buyer_id:
         return Relation.OWN_BUYER
     if actor.role is Role.MERCHANT and actor.id == merchant_id:
@@ -72,9 +76,16 @@ def relation_to_claim(
 
 
 def claim_relation(actor: Actor, claim: Claim) -> Relation:
-    return relation_to_claim(
+    return relation_to_parties(
         actor, buyer_id=claim.buyer_id, merchant_id=claim.merchant_id, mediator_id=claim.mediator_id
     )
+
+
+def order_relation(actor: Actor, order: Order | None) -> Relation:
+    """The actor's relation to an order (one not recorded: any principal is another one)."""
+    if order is None:
+        return Relation.OTHER
+    return relation_to_parties(actor, buyer_id=order.buyer_id, merchant_id=order.merchant_id)
 
 
 def merchant_relation(actor: Actor, merchant_id: str) -> Relation:
@@ -85,12 +96,17 @@ def merchant_relation(actor: Actor, merchant_id: str) -> Relation:
 
 def may_see_claim(actor: Actor, *, buyer_id: str, merchant_id: str) -> bool:
     """Whether the claim of these parties may be revealed to this principal (else: not found)."""
-    return (actor.role, relation_to_claim(actor, buyer_id=buyer_id, merchant_id=merchant_id)) in CLAIM_VIEWERS
+    return (actor.role, relation_to_parties(actor, buyer_id=buyer_id, merchant_id=merchant_id)) in CLAIM_VIEWERS
 
 
 def can_view(actor: Actor, claim: Claim) -> bool:
     """Whether the claim's existence may be revealed to this principal."""
     return (actor.role, claim_relation(actor, claim)) in CLAIM_VIEWERS
+
+
+def may_see_order(actor: Actor, *, buyer_id: str, merchant_id: str) -> bool:
+    """Whether the order of these parties may be revealed to this principal (else: not found)."""
+    return (actor.role, relation_to_parties(actor, buyer_id=buyer_id, merchant_id=merchant_id)) in ORDER_VIEWERS
 
 
 def may_see_past(actor: Actor) -> bool:

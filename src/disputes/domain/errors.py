@@ -83,6 +83,39 @@ class OpenClaimExists(ClaimNotEligible):
     title = "This order already has an open claim"
 
 
+class OrderNotFound(ClaimNotEligible):
+    """No order recorded by the platform under this id for this buyer: another buyer's order gets the
+    same answer, so nothing reveals that it exists."""
+
+    code = "order-not-found"
+    title = "Order not found"
+
+
+class OrderFactsMismatch(ClaimNotEligible):
+    code = "order-facts-mismatch"
+    title = "The claim's order facts differ from the recorded order"
+
+
+class OrderLinesInvalid(ClaimNotEligible):
+    code = "order-lines-invalid"
+    title = "The claimed lines are not lines of the order"
+
+
+class ClaimExceedsRefundable(ClaimNotEligible):
+    code = "claim-exceeds-refundable"
+    title = "Claimed amount exceeds what is left to refund on the claimed lines"
+
+
+class ClaimsPerOrderExceeded(ClaimNotEligible):
+    code = "claims-per-order-exceeded"
+    title = "The order has had as many claims as the policy allows"
+
+
+class ClaimAlreadyDecided(ClaimNotEligible):
+    code = "claim-already-decided"
+    title = "A decided claim covers these lines; appeal it instead"
+
+
 class DeliveryInFuture(ClaimNotEligible):
     code = "delivery-in-future"
     title = "Delivery time is in the future"
@@ -164,6 +197,43 @@ class DecisionBelowRefunded(ClaimError):
     status = 422
 
 
+class DecisionExceedsClaim(ClaimError):
+    code = "decision-exceeds-claim"
+    title = "Decided amount exceeds the claimed amount"
+    status = 422
+
+
+class DecisionFinal(ClaimError):
+    code = "decision-final"
+    title = "The claim was decided; only an appeal can change the decision"
+
+
+class ClaimRefunded(ClaimError):
+    code = "claim-refunded"
+    title = "The claim was refunded; it is finished for the buyer"
+
+
+class AppealNotAllowed(ClaimError):
+    code = "appeal-not-allowed"
+    title = "The claim may not be appealed"
+
+
+class AppealWindowClosed(ClaimError):
+    code = "appeal-window-closed"
+    title = "The appeal window has closed"
+
+
+class AppealAlreadyLodged(ClaimError):
+    code = "appeal-already-lodged"
+    title = "The claim was appealed already"
+
+
+class SameMediator(ClaimError):
+    code = "same-mediator"
+    title = "The mediator who decided may not decide the appeal"
+    status = 403
+
+
 class RefundExceedsOrder(ClaimError):
     code = "refund-exceeds-order"
     title = "Refunds would exceed the order amount"
@@ -182,6 +252,38 @@ class DuplicatePaymentReference(ClaimError):
 class EvidenceDueInPast(InvalidValue):
     code = "evidence-due-in-past"
     title = "Evidence due time is in the past"
+
+
+# --- orders -----------------------------------------------------------------------------------------
+class OrderError(DisputesError):
+    """A rule of the order refused the command."""
+
+    code = "order-rule"
+    title = "Order rule violated"
+    status = 409
+
+
+class OrderFactsDiffer(OrderError):
+    code = "order-facts-differ"
+    title = "The order is recorded with other facts"
+
+
+class DeliveryAlreadyRecorded(OrderError):
+    code = "delivery-already-recorded"
+    title = "The order's delivery is recorded with another time"
+
+
+class OrderTotalMismatch(InvalidValue):
+    code = "order-total-mismatch"
+    title = "The order's total is not the sum of its lines"
+
+
+class OrderUnknown(DisputesError):
+    """The platform asked about an order it never recorded."""
+
+    code = "order-unknown"
+    title = "No such order"
+    status = 404
 
 
 # --- application-level ------------------------------------------------------------------------------

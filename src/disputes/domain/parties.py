@@ -19,6 +19,8 @@ class Role(StrEnum):
     AUDITOR = "auditor"
     REGULATOR = "regulator"
     ADMIN = "admin"
+    PLATFORM = "platform"
+    """The shop's own services (order system, payments, messaging)."""
     SYSTEM = "system"
     """The platform itself (deadline engine); never issued a token."""
 

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
 from enum import StrEnum
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from disputes.domain.errors import InvalidValue
@@ -23,6 +24,8 @@ class Windows:
     merchant_refund: timedelta = timedelta(days=7)
     evidence_request: timedelta = timedelta(hours=72)
     mediator_decision: timedelta = timedelta(days=5)
+    appeal: timedelta = timedelta(days=7)
+    """For the buyer or merchant to appeal a mediator's decision."""
     no_reason_return_days: int = 7
     timezone: str = "UTC"
     version: str = "2026-11"
@@ -46,6 +49,7 @@ class Windows:
         timezone: str,
         version: str,
         mediator_decision_days: float = 5,
+        appeal_days: float = 7,
     ) -> Windows:
         time_zone(timezone)  # refuse an unknown zone at start-up, not at the first claim
         return cls(
@@ -56,6 +60,7 @@ class Windows:
             merchant_refund=timedelta(days=merchant_refund_days),
             evidence_request=timedelta(hours=evidence_request_hours),
             mediator_decision=timedelta(days=mediator_decision_days),
+            appeal=timedelta(days=appeal_days),
             no_reason_return_days=no_reason_return_days,
             timezone=timezone,
             version=version,
@@ -64,8 +69,13 @@ class Windows:
 
 @dataclass(frozen=True)
 class Deadline:
+    """An open deadline. ``rule`` and ``policy_version``: the rule and the policy it was set under when
+    it opened (None for a deadline of a claim recorded before deadlines were fixed at opening)."""
+
     name: str
     due_at: datetime
+    rule: str | None = None
+    policy_version: str | None = None
 
 
 def time_zone(name: str) -> ZoneInfo | timezone:
@@ -98,6 +108,7 @@ _STATUS_DEADLINE: Mapping[str, tuple[str, str]] = {
     ClaimStatus.AWAITING_RETURN: ("return_shipment", "return_shipment"),
     ClaimStatus.REFUND_PENDING: ("merchant_refund", "merchant_refund"),
     ClaimStatus.UNDER_MEDIATION: ("mediator_decision", "mediator_decision"),
+    ClaimStatus.UNDER_APPEAL: ("appeal_decision", "mediator_decision"),
 }
 
 
@@ -154,6 +165,7 @@ ALLOWED_OUTCOMES: Mapping[str, frozenset[AutoOutcome]] = {
     ),
     "merchant_refund": frozenset({AutoOutcome.MEDIATE_WITH_FLAG, AutoOutcome.RECORD_ONLY}),
     "mediator_decision": frozenset({AutoOutcome.FLAG_FOR_MEDIATOR, AutoOutcome.RECORD_ONLY}),
+    "appeal_decision": frozenset({AutoOutcome.FLAG_FOR_MEDIATOR, AutoOutcome.RECORD_ONLY}),
     "evidence_request": frozenset({AutoOutcome.RECORD_ONLY}),
 }
 """Which outcomes make sense for which deadline (the mediator's decision is never automatic)."""
@@ -175,6 +187,9 @@ class Eligibility:
     not_received_requires_undelivered: bool = True
     claimed_amount_within_order: bool = True
     one_open_claim_per_order: bool = True
+    """One open claim per order line: a claim may not name a line that an open claim names."""
+    max_claims_per_order: int = 3
+    """How many claims an order may have in all."""
 
 
 @dataclass(frozen=True)
@@ -190,6 +205,7 @@ DEFAULT_RULES: tuple[DeadlineRule, ...] = (
     DeadlineRule("no-return-shipped-closes", "return_shipment", AutoOutcome.CLOSE_CLAIM),
     DeadlineRule("merchant-refund-late-mediates", "merchant_refund", AutoOutcome.MEDIATE_WITH_FLAG),
     DeadlineRule("mediator-late-flagged", "mediator_decision", AutoOutcome.FLAG_FOR_MEDIATOR),
+    DeadlineRule("appeal-late-flagged", "appeal_decision", AutoOutcome.FLAG_FOR_MEDIATOR),
     DeadlineRule("evidence-not-provided", "evidence_request", AutoOutcome.RECORD_ONLY),
 )
 
@@ -226,6 +242,27 @@ class Policy:
     @property
     def version(self) -> str:
         return self.windows.version
+
+    def deadline_terms(self, status: str, at: datetime) -> dict[str, Any] | None:
+        """The deadline a claim entering ``status`` at ``at`` opens under this policy, as recorded on
+        the event that opens it: name, due time, rule, its outcome and the policy version (None when
+        the status waits for no one)."""
+        entry = _STATUS_DEADLINE.get(status)
+        if entry is None:
+            return None
+        name, window = entry
+        return self.terms(name, at + getattr(self.windows, window))
+
+    def terms(self, deadline: str, due_at: datetime) -> dict[str, Any]:
+        """The recorded form of the deadline ``deadline`` due at ``due_at`` under this policy."""
+        rule = self.rule_for(deadline)
+        return {
+            "name": deadline,
+            "due_at": due_at,
+            "rule": rule.name,
+            "outcome": rule.outcome.value,
+            "policy_version": self.version,
+        }
 
     def rule_for(self, deadline: str) -> DeadlineRule:
         """The rule of a deadline name as claims show it (``evidence_from_buyer`` -> evidence_request)."""

@@ -22,6 +22,7 @@ from eventsourcing.domain import Aggregate, event
 
 from disputes.domain import errors
 from disputes.domain.parties import Actor, Role
+from disputes.domain.vocabulary import AppealOutcome
 
 STANDING_ID_NAMESPACE = UUID("0b7f2f54-2c4e-4a55-8a3b-51e0e8f3d6a2")
 """Standing ids are ``uuid5(STANDING_ID_NAMESPACE, merchant_id)``: one standing per merchant."""
@@ -46,13 +47,6 @@ class Tier(StrEnum):
 
 
 _RANK = {Tier.GOOD: 0, Tier.WATCH: 1, Tier.RESTRICTED: 2}
-
-
-class AppealOutcome(StrEnum):
-    UPHELD = "upheld"
-    """The warning or restriction stands."""
-    OVERTURNED = "overturned"
-    """It is undone: the standing goes back to the tier before it."""
 
 
 class Rule(StrEnum):

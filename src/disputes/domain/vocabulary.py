@@ -36,6 +36,7 @@ class ClaimStatus(StrEnum):
     CLAIM_REJECTED = "claim_rejected"
     ESCALATED_TO_LEGAL = "escalated_to_legal"
     LEGAL_CONCLUDED = "legal_concluded"
+    UNDER_APPEAL = "under_appeal"
     WITHDRAWN = "withdrawn"
     CLOSED = "closed"
 
@@ -70,6 +71,15 @@ class Outcome(StrEnum):
     EXCHANGE = "exchange"
     REPAIR = "repair"
     CLAIM_REJECTED = "claim_rejected"
+
+
+class AppealOutcome(StrEnum):
+    """How an appeal (of a claim's decision, or of a merchant's standing) was decided."""
+
+    UPHELD = "upheld"
+    """The decision (the warning or restriction) stands."""
+    OVERTURNED = "overturned"
+    """It is undone: a new decision replaces it (the standing goes back to the tier before it)."""
 
 
 class ReturnCondition(StrEnum):

@@ -17,12 +17,13 @@ from typing import Any
 from disputes.application.claims import DisputesApplication
 from disputes.domain import errors
 from disputes.engines.loop import ViewEngine
-from projections.deadlines import DueDeadline, due_deadlines
+from projections.deadlines import BEFORE_ALL, DueDeadline, due_deadlines, unfixed_claims
 from projections.store import ViewStore
 
 log = logging.getLogger("disputes.deadlines")
-SKIPPED = (errors.InvalidTransition, errors.ClaimClosed, errors.ConcurrentUpdate, errors.ClaimNotFound)
-"""Refusals that mean "nothing to do here" (moved on, already recorded, lost a race)."""
+SKIPPED = (errors.InvalidTransition, errors.ClaimClosed, errors.ClaimNotFound)
+"""Refusals that mean "nothing to do here" (moved on, already recorded, no such claim): not tried again
+while the view shows the same row. A lost race (ConcurrentUpdate) is tried again next round."""
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,8 @@ class Fired:
 class TickResult:
     fired: list[Fired] = field(default_factory=list)
     skipped: int = 0
+    fixed: int = 0
+    """Claims recorded before deadlines were fixed at opening whose deadlines this round fixed."""
 
 
 class DeadlineEngine(ViewEngine):
@@ -60,28 +63,65 @@ class DeadlineEngine(ViewEngine):
         self.before_tick = before_tick
         """Called first in each tick (the standalone worker catches the view up there)."""
         self._tried: set[DueDeadline] = set()
+        self._fixed: set[str] = set()
+        """Claims fixed (or found with nothing to fix) by this engine: the view may still show them."""
 
     def tick(self) -> TickResult:
-        """Fire every deadline due by the application's clock (as far as the view knows)."""
+        """Fire every deadline due by the application's clock (as far as the view knows).
+
+        The view is read page by page after the last key seen, so however many rows stand first that
+        the claims refuse (moved on, the view behind), every due deadline is reached in the round. A row
+        refused for a reason that will not change is not tried again while the view still shows it; a
+        firing that failed otherwise (the database away) raises, and the row is tried next round.
+        """
         if self.before_tick is not None:
             self.before_tick()
         result = TickResult()
-        due = due_deadlines(self.conn, self.app.now(), self.batch_size)
-        # What the view still shows after an attempt (it lags behind the store) is not tried again.
-        self._tried &= set(due)
-        for deadline in due:
-            if deadline in self._tried:
-                continue
-            self._tried.add(deadline)
-            try:
-                command, rule = self.app.apply_missed_deadline(deadline.claim_id, deadline.name)
-            except SKIPPED as refused:
-                log.debug("deadline %s of %s: %s", deadline.name, deadline.claim_id, refused.detail)
-                result.skipped += 1
-                continue
-            fired = Fired(deadline.claim_id, deadline.name, rule.name, rule.outcome.value, command.position)
-            log.info(
-                "claim %s missed %s: rule %s (%s)", fired.claim_id, fired.deadline, fired.rule, fired.outcome
-            )
-            result.fired.append(fired)
+        now = self.app.now()
+        self._fix_derived(result)
+        seen: set[DueDeadline] = set()
+        after = BEFORE_ALL
+        while True:
+            page = due_deadlines(self.conn, now, self.batch_size, after)
+            for deadline in page:
+                seen.add(deadline)
+                if deadline not in self._tried:
+                    self._fire(deadline, result)
+            if len(page) < self.batch_size:
+                break
+            after = page[-1]
+        # What the view no longer shows can be forgotten.
+        self._tried &= seen
         return result
+
+    def _fire(self, deadline: DueDeadline, result: TickResult) -> None:
+        try:
+            command, rule = self.app.apply_missed_deadline(deadline.claim_id, deadline.name)
+        except errors.ConcurrentUpdate:
+            result.skipped += 1  # another writer changed the claim: judged again next round
+            return
+        except SKIPPED as refused:
+            log.debug("deadline %s of %s: %s", deadline.name, deadline.claim_id, refused.detail)
+            self._tried.add(deadline)
+            result.skipped += 1
+            return
+        fired = Fired(deadline.claim_id, deadline.name, rule.name, rule.outcome.value, command.position)
+        log.info("claim %s missed %s: rule %s (%s)", fired.claim_id, fired.deadline, fired.rule, fired.outcome)
+        self._tried.add(deadline)  # the view shows it until it catches up with the firing
+        result.fired.append(fired)
+
+    def _fix_derived(self, result: TickResult) -> None:
+        """Once per claim recorded before deadlines were fixed at opening: fix its open deadlines as the
+        policy in force derives them (DeadlinesFixed), so that a later policy leaves them alone."""
+        for claim_id in unfixed_claims(self.conn, self.batch_size):
+            if claim_id in self._fixed:
+                continue
+            try:
+                done = self.app.fix_deadlines(claim_id)
+            except errors.ConcurrentUpdate:
+                continue  # next round
+            except SKIPPED:
+                done = None
+            self._fixed.add(claim_id)
+            if done is not None:
+                result.fixed += 1

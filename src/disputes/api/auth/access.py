@@ -21,7 +21,7 @@ from disputes.api.auth import permissions
 from disputes.api.auth.permissions import Rule, Subject
 from disputes.api.deps import get_container, require_actor
 from disputes.api.problems import ApiProblem
-from disputes.application.visibility import Relation, claim_relation, merchant_relation
+from disputes.application.visibility import Relation, claim_relation, merchant_relation, order_relation
 from disputes.domain import errors
 from disputes.domain.claim import Claim
 from disputes.domain.parties import Actor
@@ -60,6 +60,8 @@ def enforce(request: Request) -> Access:
         relation = claim_relation(actor, claim)
     elif rule.subject is Subject.MERCHANT:
         relation = merchant_relation(actor, request.path_params["merchant_id"])
+    elif rule.subject is Subject.ORDER:
+        relation = order_relation(actor, get_container(request).app.orders.find_recorded(request.path_params["order_id"]))
     else:
         relation = Relation.OTHER
     verdict = rule.verdict(actor.role, relation)

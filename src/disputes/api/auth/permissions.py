@@ -35,10 +35,12 @@ from disputes.application.visibility import (
     MERCHANT,
     MERCHANT_RECORD_READERS,
     MERCHANT_RECORD_VIEWERS,
+    ORDER_VIEWERS,
     OWN_BUYER,
     OWN_MERCHANT,
     PARTIES,
     PAST_VIEWERS,
+    PLATFORM,
     REGULATOR,
     Cell,
     Relation,
@@ -54,6 +56,7 @@ class Subject(StrEnum):
     NONE = "none"
     CLAIM = "claim"
     MERCHANT = "merchant"
+    ORDER = "order"
 
 
 Verdict = Literal["allow", 403, 404]
@@ -70,6 +73,13 @@ RELATIONS: Mapping[Subject, Mapping[Role, tuple[Relation, ...]]] = {
     },
     Subject.MERCHANT: {
         role: (Relation.OWN_MERCHANT, Relation.OTHER) if role is Role.MERCHANT else (Relation.OTHER,)
+        for role in TOKEN_ROLES
+    },
+    Subject.ORDER: {
+        role: {
+            Role.BUYER: (Relation.OWN_BUYER, Relation.OTHER),
+            Role.MERCHANT: (Relation.OWN_MERCHANT, Relation.OTHER),
+        }.get(role, (Relation.OTHER,))
         for role in TOKEN_ROLES
     },
     Subject.NONE: {role: (Relation.OTHER,) for role in TOKEN_ROLES},
@@ -99,6 +109,8 @@ class Rule:
             return Subject.CLAIM
         if "{merchant_id}" in self.path:
             return Subject.MERCHANT
+        if "{order_id}" in self.path:
+            return Subject.ORDER
         return Subject.NONE
 
     @property
@@ -133,6 +145,11 @@ def on_merchant(method: str, path: str, act: Who) -> Rule:
     return Rule(method, "/merchants/{merchant_id}" + path, act, MERCHANT_RECORD_VIEWERS)
 
 
+def on_order(method: str, path: str, act: Who, see: Who = EVERYONE) -> Rule:
+    """A route about one order: who may not know of the order (``see``) gets 404."""
+    return Rule(method, "/orders/{order_id}" + path, act, see)
+
+
 def command(path: str, act: Who) -> Rule:
     return on_claim("POST", "/" + path, act)
 
@@ -159,6 +176,12 @@ RULES: tuple[Rule, ...] = (
     command("legal-outcome", MEDIATOR),
     command("withdrawal", OWN_BUYER),
     command("closure", ASSIGNED_MEDIATOR),
+    command("appeal", OWN_BUYER | OWN_MERCHANT),
+    command("appeal-decision", MEDIATOR),
+    # orders: the platform's facts (API.md v1.1, "Orders")
+    on_order("PUT", "", PLATFORM),
+    on_order("POST", "/delivery", PLATFORM),
+    on_order("GET", "", ORDER_VIEWERS, ORDER_VIEWERS),
     # reads of one claim
     on_claim("GET", "", CLAIM_VIEWERS),
     on_claim("GET", "", PAST_VIEWERS, query=("as_of_version", "as_of")),

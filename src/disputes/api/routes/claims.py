@@ -26,7 +26,7 @@ DESCRIBED = {
     401: "no token, or an unknown, revoked or expired one",
     403: "the claim is visible to you but you may not do this (docs/access-control.md)",
     404: "no such claim, or not visible to you",
-    422: "malformed input",
+    422: "malformed input, or a claim the order or the policy does not allow (docs/problems.md)",
 }
 VIEW_DESCRIBED = {
     401: DESCRIBED[401],
@@ -48,8 +48,8 @@ router = APIRouter(prefix="/claims")
     tags=["claims"],
 )
 def open_claim(body: ClaimCreate, response: Response, app: App, actor: CurrentActor) -> ClaimPublic:
-    """Open a claim on an order (buyers)."""
-    result = app.open_claim(actor, **body.model_dump())
+    """Open a claim on an order the platform recorded (buyers); its facts come from the order."""
+    result = app.open_claim(actor, **body.command())
     response.headers["Location"] = f"/claims/{result.claim.id}"
     return claim_answer(response, app, result.claim, result.position)
 

@@ -16,6 +16,8 @@ from disputes.api.deps import App, CurrentActor, ExpectedVersion
 from disputes.api.responses import claim_answer, problem_responses
 from disputes.api.schemas.claims import ClaimPublic
 from disputes.api.schemas.commands import (
+    AppealCreate,
+    AppealDecisionCreate,
     AssignmentCreate,
     ClosureCreate,
     DecisionCreate,
@@ -140,6 +142,18 @@ COMMANDS = (
         WithdrawalCreate,
         DisputesApplication.withdraw,
         "Withdraw the claim (the claim's buyer).",
+    ),
+    Command(
+        "appeal",
+        AppealCreate,
+        DisputesApplication.lodge_appeal,
+        "Appeal the mediator's decision, once, within the policy's appeal window (the claim's buyer or merchant).",
+    ),
+    Command(
+        "appeal-decision",
+        AppealDecisionCreate,
+        DisputesApplication.decide_appeal,
+        "Uphold or overturn the decision under appeal (a mediator other than the one who decided).",
     ),
     Command(
         "closure",

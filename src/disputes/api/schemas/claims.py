@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictInt, model_validator
 
 from disputes.api.schemas.common import (
+    ActorPublic,
     Amount,
     Currency,
     DeadlinePublic,
+    LineId,
     LongText,
     PrincipalId,
     RequestBody,
@@ -18,19 +20,69 @@ from disputes.api.schemas.common import (
 )
 from disputes.domain.claim import Claim
 from disputes.domain.policy import Windows
-from disputes.domain.vocabulary import ClaimKind, ClaimReason, ClaimStatus, Outcome
+from disputes.domain.vocabulary import AppealOutcome, ClaimKind, ClaimReason, ClaimStatus, Outcome
+
+
+class ClaimLineCreate(RequestBody):
+    line_id: LineId
+    quantity: Annotated[StrictInt, Field(ge=1, le=1_000_000, description="how many of the line's items")]
 
 
 class ClaimCreate(RequestBody):
+    """A claim on an order the platform recorded. The merchant, currency, amounts and delivery come from
+    the order: when sent, they must equal it (422 order-facts-mismatch). Without the platform's orders
+    (DISPUTES_ORDER_FACTS=claimant) merchant_id, order_amount, currency and delivered_at are the facts."""
+
     order_id: PrincipalId
-    merchant_id: PrincipalId
     kind: ClaimKind
     reason: ClaimReason
-    order_amount: Amount
     claimed_amount: Amount
-    currency: Currency
-    delivered_at: Time | None = Field(description="null when the order was not delivered")
     description: LongText
+    lines: list[ClaimLineCreate] | None = Field(
+        default=None, max_length=200, description="the lines and quantities claimed; default: the whole order"
+    )
+    merchant_id: PrincipalId | None = Field(default=None, description="if sent: must be the order's merchant")
+    order_amount: Amount | None = Field(default=None, description="if sent: must be the order's total")
+    currency: Currency | None = Field(default=None, description="if sent: must be the order's currency")
+    delivered_at: Time | None = Field(
+        default=None, description="if sent: must be the order's delivery (null: not delivered)"
+    )
+
+    @model_validator(mode="after")
+    def _facts_sent_are_facts(self) -> ClaimCreate:
+        for name in ("merchant_id", "order_amount", "currency"):
+            if name in self.model_fields_set and getattr(self, name) is None:
+                raise ValueError(f"{name}: leave it out (the order's is used), or send the order's")
+        return self
+
+    def command(self) -> dict[str, Any]:
+        """The application's keyword arguments: only what was sent (``delivered_at: null`` is sent)."""
+        return self.model_dump(exclude_unset=True)
+
+
+class ClaimLinePublic(BaseModel):
+    line_id: str
+    quantity: int
+
+
+class AppealPublic(BaseModel):
+    by: ActorPublic
+    reason: str
+    lodged_at: datetime
+    outcome: AppealOutcome | None = Field(description="null while the appeal is open")
+    decided_by: str | None
+    decided_at: datetime | None
+
+    @classmethod
+    def of(cls, appeal: dict[str, Any]) -> AppealPublic:
+        return cls(
+            by=ActorPublic(**appeal["by"]),
+            reason=appeal["reason"],
+            lodged_at=appeal["lodged_at"],
+            outcome=appeal["outcome"],
+            decided_by=appeal["decided_by"],
+            decided_at=appeal["decided_at"],
+        )
 
 
 class ClaimPublic(BaseModel):
@@ -54,6 +106,12 @@ class ClaimPublic(BaseModel):
     deadlines: list[DeadlinePublic]
     opened_at: datetime
     updated_at: datetime
+    lines: list[ClaimLinePublic] = Field(description="the order lines claimed")
+    order_facts: Literal["platform", "claimant"] = Field(
+        description="platform: judged by the order the platform recorded; claimant: by the buyer's word"
+    )
+    appeal: AppealPublic | None
+    appealable_until: datetime | None = Field(description="while the decision may be appealed, until when")
 
     @classmethod
     def of(cls, claim: Claim, windows: Windows) -> ClaimPublic:
@@ -78,9 +136,13 @@ class ClaimPublic(BaseModel):
             outcome=None if claim.outcome is None else Outcome(claim.outcome),
             mediator_id=claim.mediator_id,
             delivered_at=claim.delivered_at,
-            deadlines=[DeadlinePublic(name=d.name, due_at=d.due_at) for d in claim.deadlines(windows)],
+            deadlines=[DeadlinePublic.of(d) for d in claim.deadlines(windows)],
             opened_at=claim.opened_at,
             updated_at=claim.modified_on,
+            lines=[ClaimLinePublic(line_id=line["line_id"], quantity=line["quantity"]) for line in claim.lines],
+            order_facts="platform" if claim.order_facts == "platform" else "claimant",
+            appeal=None if claim.appeal is None else AppealPublic.of(claim.appeal),
+            appealable_until=claim.appeal_until if claim.appeal is None else None,
         )
 
 

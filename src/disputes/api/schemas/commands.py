@@ -18,7 +18,14 @@ from disputes.api.schemas.common import (
     Time,
     Uri,
 )
-from disputes.domain.vocabulary import EvidenceKind, MerchantDecision, Outcome, Party, ReturnCondition
+from disputes.domain.vocabulary import (
+    AppealOutcome,
+    EvidenceKind,
+    MerchantDecision,
+    Outcome,
+    Party,
+    ReturnCondition,
+)
 
 
 class MerchantResponseCreate(RequestBody):
@@ -63,6 +70,17 @@ class DecisionCreate(RequestBody):
         default=None, description="for refund outcomes; full_refund defaults to the claim"
     )
     rationale: LongText
+
+
+class AppealCreate(RequestBody):
+    reason: LongText
+
+
+class AppealDecisionCreate(RequestBody):
+    outcome: AppealOutcome = Field(description="upheld: the decision stands; overturned: a new decision replaces it")
+    rationale: LongText
+    new_outcome: Outcome | None = Field(default=None, description="when overturned: the new decision's outcome")
+    amount: Amount | None = Field(default=None, description="when overturned to a refund: as in /decision")
 
 
 class ReturnShipmentCreate(RequestBody):

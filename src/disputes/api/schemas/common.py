@@ -22,6 +22,7 @@ from pydantic import (
 )
 
 from disputes.domain.parties import PRINCIPAL_ID_PATTERN
+from disputes.domain.policy import Deadline
 
 AMOUNT_PATTERN = r"^[0-9]{1,13}(\.[0-9]{1,4})?$"
 
@@ -45,6 +46,7 @@ def _rfc3339_text(value: Any) -> Any:
 
 Time = Annotated[AwareDatetime, BeforeValidator(_rfc3339_text)]
 PrincipalId = Annotated[str, StringConstraints(pattern=PRINCIPAL_ID_PATTERN)]
+LineId = Annotated[str, StringConstraints(pattern=PRINCIPAL_ID_PATTERN), Field(examples=["line-1"])]
 Reference = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r"^[^\x00-\x1f\x7f]+$")]
 # Tab, line feed and carriage return are text; other control characters are refused (input_guard
 # refuses them first, in any string; the pattern says so in the OpenAPI document).
@@ -86,3 +88,16 @@ class RefundTotal(BaseModel):
 class DeadlinePublic(BaseModel):
     name: str = Field(examples=["merchant_response"])
     due_at: datetime
+    rule: str | None = Field(
+        default=None,
+        description="the policy rule applied when the deadline passes, as set when it opened (null: a claim "
+        "recorded before deadlines were fixed at opening)",
+        examples=["merchant-silent-accepts"],
+    )
+    policy_version: str | None = Field(default=None, description="the policy in force when it opened")
+
+    @classmethod
+    def of(cls, deadline: Deadline) -> DeadlinePublic:
+        return cls(
+            name=deadline.name, due_at=deadline.due_at, rule=deadline.rule, policy_version=deadline.policy_version
+        )

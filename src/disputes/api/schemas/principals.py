@@ -22,6 +22,7 @@ class TokenRole(StrEnum):
     AUDITOR = "auditor"
     REGULATOR = "regulator"
     ADMIN = "admin"
+    PLATFORM = "platform"
 
 
 assert {r.value for r in TokenRole} == {r.value for r in TOKEN_ROLES}

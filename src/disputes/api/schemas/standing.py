@@ -8,7 +8,8 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from disputes.api.schemas.common import LongText, RequestBody
-from disputes.domain.standing import AppealOutcome, MerchantStanding, Tier
+from disputes.domain.standing import MerchantStanding, Tier
+from disputes.domain.vocabulary import AppealOutcome
 
 
 class AppealCreate(RequestBody):
