@@ -32,16 +32,17 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from auth import throwaway_database
-
-# Run as a script, this file's directory comes first on sys.path, and its projections.py would hide
-# the projections package (auth.py, imported above, does not need it).
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+# Run as a script, this file's directory comes first on sys.path, and its projections.py would hide the
+# projections package: it goes last instead (auth.py is still found there).
+HERE = Path(__file__).resolve().parent
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE] + [str(HERE)]
+from auth import throwaway_database  # noqa: E402
 from fastapi.testclient import TestClient  # noqa: E402
 
 from disputes.adapters.migrations import apply_migrations  # noqa: E402
 from disputes.api.app import create_app  # noqa: E402
 from disputes.bootstrap import bootstrap  # noqa: E402
+from disputes.domain.order import OrderFacts  # noqa: E402
 from disputes.domain.parties import Actor, Role  # noqa: E402
 from disputes.settings import Settings  # noqa: E402
 
@@ -72,10 +73,14 @@ def main() -> None:
                       (("b1", Role.BUYER), ("m1", Role.MERCHANT), ("med1", Role.MEDIATOR))}
             app = container.app
             buyer = Actor(Role.BUYER, "b1")
+            facts = OrderFacts.parse(
+                buyer_id="b1", merchant_id="m1", currency="USD", total_amount="100.00", placed_at=now - timedelta(days=2),
+                lines=[{"line_id": "l1", "sku": "S1", "title": "Vase", "quantity": 1, "unit_price": "100.00"}],
+            )
+            app.orders.record(Actor(Role.PLATFORM, "plat1"), "o1", facts, now - timedelta(days=1))
             claim = app.open_claim(
-                buyer, order_id="o1", merchant_id="m1", kind="refund_only", reason="damaged",
-                order_amount="100.00", claimed_amount="100.00", currency="USD",
-                delivered_at=now - timedelta(days=1), description="Broken.",
+                buyer, order_id="o1", kind="refund_only", reason="damaged", claimed_amount="100.00",
+                description="Broken.",
             ).claim
             claim_id = str(claim.id)
             app.respond(Actor(Role.MERCHANT, "m1"), claim_id, decision="reject", amount=None, message="No.")

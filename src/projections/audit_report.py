@@ -57,6 +57,8 @@ def _resolution(change: Change) -> str | None:
         return "offer_accepted"
     if kind == "Mediated":
         return str(change.attr("outcome"))
+    if kind == "AppealDecided":
+        return f"appeal_{change.attr('outcome')}"  # appeal_upheld, appeal_overturned
     if kind == "LegalOutcomeRecorded":
         return "legal_outcome"
     if kind == "Withdrawn":

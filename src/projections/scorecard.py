@@ -4,7 +4,8 @@ The projection stores dated facts (only ever added); the query counts those befo
 
 - received: claims opened against the merchant;
 - intervention: the platform stepped in (mediation asked for or forced, or a mediator took the case);
-- loss: a mediator decided for the buyer (any outcome but ``claim_rejected``);
+- loss: a mediator decided for the buyer (any outcome but ``claim_rejected``), or an appeal overturned a
+  rejection; ``loss_reversed``: an appeal overturned a decision for the buyer into a rejection;
 - refund: money refunded, by currency (decimal strings, summed exactly);
 - first_response: the merchant's first answer, with the time since opening;
 - deadline_met / deadline_missed: the merchant's own deadlines (answer, refund, evidence) as they closed.
@@ -57,6 +58,9 @@ def scorecard_facts(change: Change) -> list[tuple[str, str | None, str | None, s
         facts.append(("intervention", None, None, None, None))
     if change.type == "Mediated" and change.attr("outcome") != Outcome.CLAIM_REJECTED:
         facts.append(("loss", str(change.attr("outcome")), None, None, None))
+    if change.type == "AppealDecided" and change.attr("outcome") == "overturned":
+        overturned_to = str(change.attr("new_outcome"))
+        facts.append(("loss_reversed" if overturned_to == Outcome.CLAIM_REJECTED else "loss", overturned_to, None, None, None))
     if after.first_response_at is not None and (before is None or before.first_response_at is None):
         facts.append(("first_response", None, None, None, micros(after.first_response_at - after.opened_at)))
     if change.type == "Refunded":
@@ -136,6 +140,9 @@ def merchant_scorecard(
             missed.append({"claim_id": claim_id, "deadline": name})
         elif fact == "deadline_met":
             met += 1
+        elif fact == "loss_reversed":
+            if claim_id in ids["loss"]:
+                ids["loss"].remove(claim_id)
         elif claim_id not in ids[fact]:
             ids[fact].append(claim_id)
 

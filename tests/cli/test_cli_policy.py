@@ -10,7 +10,7 @@ from disputes.adapters.policy_file import default_policy_text
 from disputes.domain.parties import Actor, Role
 from disputes.domain.vocabulary import MerchantDecision
 from disputes.settings import Settings
-from support import ManualClock, migrated_container
+from support import ManualClock, migrated_container, open_with_order
 from support.processes import assert_one_line_error, run_cli
 
 T0 = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
@@ -27,7 +27,8 @@ def record_claims(database_url: str) -> dict[str, str]:
         app = container.app
         for order in ("late", "quick"):
             ids[order] = str(
-                app.open_claim(
+                open_with_order(
+                    app,
                     BUYER,
                     order_id=order,
                     merchant_id="m1",

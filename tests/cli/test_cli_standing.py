@@ -9,7 +9,7 @@ from disputes.domain.parties import Actor, Role
 from disputes.domain.standing import standing_id_for
 from disputes.domain.vocabulary import MerchantDecision, Outcome
 from disputes.settings import Settings
-from support import ManualClock, migrated_container
+from support import ManualClock, migrated_container, open_with_order
 from support.processes import run_cli
 
 BUYER, MERCHANT, MEDIATOR = Actor(Role.BUYER, "b1"), Actor(Role.MERCHANT, "m1"), Actor(Role.MEDIATOR, "med1")
@@ -22,7 +22,8 @@ def record_lost_claims(database_url: str, count: int) -> None:
         app = container.app
         for n in range(count):
             claim_id = str(
-                app.open_claim(
+                open_with_order(
+                    app,
                     BUYER,
                     order_id=f"order-{n}",
                     merchant_id="m1",

@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from support import LoginUser
+from support import LoginUser, order_record
 from support.processes import assert_one_line_error, run_cli, serving_process
 
 pytestmark = pytest.mark.slow
@@ -64,9 +64,15 @@ def _ready_once_sealed(http: httpx.Client, position: int) -> dict[str, Any]:
 
 def test_a_claim_runs_its_course_served_by_the_application_role(served: tuple[str, str]) -> None:
     base_url, app_url = served
-    buyer, merchant, auditor = (token(app_url, r, i) for r, i in [("buyer", "b1"), ("merchant", "m1"), ("auditor", "a1")])
+    platform, buyer, merchant, auditor = (
+        token(app_url, r, i) for r, i in [("platform", "p1"), ("buyer", "b1"), ("merchant", "m1"), ("auditor", "a1")]
+    )
 
     with httpx.Client(base_url=base_url, timeout=30) as http:
+        order = {**order_record(buyer_id="b1"), "delivered_at": CLAIM["delivered_at"]}
+        order["placed_at"] = order["placed_at"].isoformat()
+        recorded = http.put("/orders/order-9", json=order, headers={"Authorization": f"Bearer {platform}"})
+        assert recorded.status_code == 201, recorded.text  # the platform's order, as the application role
         opened = http.post("/claims", json=CLAIM, headers={"Authorization": f"Bearer {buyer}"})
         assert opened.status_code == 201, opened.text
         claim_id = opened.json()["id"]
@@ -86,7 +92,7 @@ def test_a_claim_runs_its_course_served_by_the_application_role(served: tuple[st
 
     assert timeline.status_code == 200, timeline.text
     assert len(timeline.json()["entries"]) == 2
-    assert ready["store"]["head_position"] == position == 2
+    assert ready["store"]["head_position"] == position == 3  # the order, the claim, the answer
     assert ready["seal"]["lag"] == 0
     verified = run_cli(app_url, "verify-store")
     assert verified.returncode == 0, verified.stderr

@@ -36,7 +36,14 @@ def test_a_claim_row_shows_status_amounts_and_deadlines_as_the_claim_stands_now(
         "0.00",
     )
     assert item["outcome"] == "partial_refund"
-    assert item["deadlines"] == [{"name": "merchant_refund", "due_at": "2026-11-27T12:00:00.000000Z"}]
+    assert item["deadlines"] == [
+        {
+            "name": "merchant_refund",
+            "due_at": "2026-11-27T12:00:00.000000Z",
+            "rule": "merchant-refund-late-mediates",
+            "policy_version": "2026-11",
+        }
+    ]
     assert (item["opened_at"], item["updated_at"]) == ("2026-11-20T09:00:00.000000Z", "2026-11-20T12:00:00.000000Z")
 
 

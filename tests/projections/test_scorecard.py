@@ -122,3 +122,22 @@ def test_losing_every_claim_slowly_makes_a_merchant_restricted(
 
     assert (figures["loss_rate"], figures["intervention_rate"], figures["deadlines_missed"]) == (1.0, 1.0, 2)
     assert (figures["score"], figures["tier"]) == (0, "restricted")
+
+
+def test_an_appeal_that_overturns_a_loss_into_a_rejection_takes_the_loss_off_the_record(
+    claims: Claims, clock: ManualClock, runner: ProjectionRunner, views: ViewConnection
+) -> None:
+    claim_id = claims.open(merchant_id="m-appeal")
+    claims.rejected_then_mediated(claim_id, merchant_id="m-appeal")
+    claims.decide(claim_id, "partial_refund", "30.00")
+    runner.run_until_caught_up()
+    assert card(views, None, "m-appeal")["claims"]["losses"] == [claim_id]
+
+    claims.app.lodge_appeal(merchant("m-appeal"), claim_id, reason="It was not broken.")
+    claims.app.decide_appeal(
+        mediator("med2"), claim_id, outcome="overturned", rationale="Not broken.", new_outcome="claim_rejected"
+    )
+    runner.run_until_caught_up()
+
+    after = card(views, None, "m-appeal")
+    assert (after["losses"], after["claims"]["losses"]) == (0, [])

@@ -41,6 +41,7 @@ class Watched(Projection):
         self.inner, self.log, self.busy, self.peak = inner, log, busy, peak
         self.name = inner.name  # type: ignore[misc]
         self.tables = inner.tables  # type: ignore[misc]
+        self.claims_only = inner.claims_only  # type: ignore[misc]
         self.lock = threading.Lock()
 
     def process(self, changes: Sequence[Change], tx: ViewConnection) -> None:

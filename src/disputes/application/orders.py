@@ -99,7 +99,7 @@ class Orders:
 
     def find(self, aggregate_id: UUID) -> Order | None:
         try:
-            order: object = self.app.repository.get(aggregate_id)
+            order: object = self.app.replayed(aggregate_id)
         except AggregateNotFoundError:
             return None
         return order if isinstance(order, Order) else None
@@ -181,7 +181,7 @@ class Orders:
         for ids in (before_ledgers, on_ledger):
             for number in range(1, MAX_PRIOR_CLAIMS + 1):
                 try:
-                    claim: object = self.app.repository.get(ids(number))
+                    claim: object = self.app.replayed(ids(number))
                 except AggregateNotFoundError:
                     break
                 if isinstance(claim, Claim):

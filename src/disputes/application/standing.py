@@ -118,7 +118,7 @@ class MerchantStandings:
     def _find(self, merchant_id: str) -> MerchantStanding | None:
         Actor(Role.MERCHANT, merchant_id)  # a merchant id's form, or InvalidValue
         try:
-            standing: object = self.app.repository.get(standing_id_for(merchant_id))
+            standing: object = self.app.replayed(standing_id_for(merchant_id))
         except AggregateNotFoundError:
             return None
         if not isinstance(standing, MerchantStanding):  # pragma: no cover - ids are namespaced

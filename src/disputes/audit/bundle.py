@@ -119,13 +119,17 @@ class _ClaimSummaries:
         self.conn.execute(self.CREATE)
         self.pending: list[tuple[Any, ...]] = []
 
+    OPENINGS = frozenset({"ClaimOpened", "OrderRecorded"})
+    """The first event of a claim, or of an order (a merchant's standing has no opening facts)."""
+
     @staticmethod
     def opening(record: dict[str, Any]) -> tuple[Any, ...]:
         data = record["data"]
-        order, claimed = data.get("order_amount") or {}, data.get("claimed_amount") or {}
+        order = data.get("order_amount") or data.get("total_amount") or {}
+        claimed = data.get("claimed_amount") or {}
         return (
             data.get("order_id"),
-            record["actor"]["id"],
+            data.get("buyer_id") or record["actor"]["id"],
             data.get("merchant_id"),
             data.get("kind"),
             data.get("reason"),
@@ -136,7 +140,7 @@ class _ClaimSummaries:
         )
 
     def add(self, record: dict[str, Any]) -> None:
-        opening = self.opening(record) if record["type"] == "ClaimOpened" else (None,) * 9
+        opening = self.opening(record) if record["type"] in self.OPENINGS else (None,) * 9
         self.pending.append(
             (
                 record["claim_id"],
@@ -167,7 +171,7 @@ class _ClaimSummaries:
                 for domain_event in app.events.get(claim_id_of(claim_id), lte=1):
                     record = event_record(domain_event).as_dict()
                     # A merchant's standing opens with StandingOpened: its row keeps these cells empty.
-                    if record["type"] == "ClaimOpened":
+                    if record["type"] in self.OPENINGS:
                         updates.append((*self.opening(record), claim_id))
             self.conn.executemany(self.SET_OPENING, updates)
 

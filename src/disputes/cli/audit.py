@@ -34,7 +34,9 @@ def register(subparsers: Any) -> None:
     seal.set_defaults(handler=_guarded(run_seal))
 
     store = subparsers.add_parser(
-        "verify-store", help="recompute the audit chain from the stored events and compare it with the seal"
+        "verify-store",
+        help="recompute the audit chain from the stored events and compare it with the seal; check every "
+        "snapshot against the replay of its events (over the whole store)",
     )
     store.add_argument("--from", dest="start", type=log_position, metavar="POSITION", help="first position")
     store.add_argument("--to", dest="stop", type=log_position, metavar="POSITION", help="last position")
@@ -110,15 +112,20 @@ def run_seal(args: argparse.Namespace) -> int:
 
 def run_verify_store(args: argparse.Namespace) -> int:
     from disputes.audit.chain import seal_reader
+    from disputes.audit.snapshots import verify_snapshots
     from disputes.audit.verify_store import verify_store
 
     if args.start is not None and args.stop is not None and args.start > args.stop:
         raise AuditError(f"--from {args.start} is after --to {args.stop}")
+    whole = args.start is None and args.stop is None
     with opened_container() as container, seal_reader(container.settings.database) as reader:
         report = verify_store(container.app, reader, args.start, args.stop)
+        snapshots = verify_snapshots(container.app, container.settings.database) if whole else None
     if report.fault is not None:
         raise report.fault
-    print(report.summary())
+    if snapshots is not None and snapshots.fault is not None:
+        raise snapshots.fault
+    print(report.summary() + ("" if snapshots is None else f"; {snapshots.summary()}"))
     return 0
 
 
