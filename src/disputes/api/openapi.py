@@ -21,10 +21,8 @@ _SECURED = {
     401: "no token, or an unknown, revoked or expired one",
     403: "the route is not for this role",
 }
-_WITH_BODY = {
-    409: "a request with this Idempotency-Key is still running",
-    413: "the body is larger than the server accepts",
-}
+_WITH_BODY = {413: "the body is larger than the server accepts"}
+_KEYED = {409: "a request with this Idempotency-Key is still running"}
 _ON_A_CLAIM = {404: "no such claim, or not visible to you"}
 
 
@@ -44,8 +42,10 @@ def precise(document: dict[str, Any]) -> dict[str, Any]:
             extra = dict(_ALWAYS)
             if operation.get("security"):
                 extra.update(_SECURED)
-            if method == "post":
+            if method in ("post", "put"):
                 extra.update(_WITH_BODY)
+            if method == "post":
+                extra.update(_KEYED)
             if "{claim_id}" in path:
                 extra.update(_ON_A_CLAIM)
             for code, description in extra.items():
