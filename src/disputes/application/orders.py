@@ -219,6 +219,7 @@ def _require_stated_facts(
         differ.append("delivered_at")
     if differ:
         raise errors.OrderFactsMismatch(
-            f"{', '.join(differ)} differ from order {order.order_id} as the platform recorded it; "
+            f"{', '.join(differ)} {'differs' if len(differ) == 1 else 'differ'} from order {order.order_id} "
+            "as the platform recorded it; "
             "send only order_id (and lines), the rest comes from the order"
         )
