@@ -7,6 +7,9 @@ VENV   ?= .venv
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 PYTEST_ARGS ?=
+# Test processes: most tests wait on a database, a server or a child process, so a few more than
+# the cores keep them busy (TEST_WORKERS=0 runs in this process, e.g. for pdb).
+TEST_WORKERS ?= 3
 
 BIN   := $(VENV)/bin
 STAMP := $(VENV)/.installed
@@ -39,7 +42,7 @@ run: venv ## migrate, then serve the API
 	$(BIN)/disputes serve --host $(HOST) --port $(PORT)
 
 test: imports ## check the import contracts, then run the test suite (PYTEST_ARGS="-k ..." to narrow it)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 
 test-quick: venv ## the tests that need no PostgreSQL and no server or process of their own
 	$(BIN)/python -m pytest -m "not slow and not postgres" $(PYTEST_ARGS)
