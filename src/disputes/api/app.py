@@ -11,9 +11,11 @@ from fastapi.middleware.cors import CORSMiddleware
 from disputes import __version__
 from disputes.api import openapi, problems
 from disputes.api.auth.access import check_app, enforce
+from disputes.api.deps import read_side_of
+from disputes.api.metrics import api_registry
 from disputes.api.middleware.idempotency import IdempotencyMiddleware
 from disputes.api.middleware.input_guard import InputGuardMiddleware
-from disputes.api.middleware.metrics import count_requests
+from disputes.api.middleware.observe import observe_requests
 from disputes.api.middleware.security import SecurityHeadersMiddleware
 from disputes.api.routes import (
     claims,
@@ -75,11 +77,12 @@ def create_app(container: Container | None = None) -> FastAPI:
         dependencies=[Depends(enforce)],
     )
     api.state.container = container
+    api.state.metrics = api_registry(container, lambda: read_side_of(api.state, container))
     problems.install(api)
     api.add_middleware(IdempotencyMiddleware)
     # Outside idempotency: a key's fingerprint is taken over the checked, NFC-normalised body.
     api.add_middleware(InputGuardMiddleware)
-    api.middleware("http")(count_requests)  # counts replays and refused inputs too
+    api.middleware("http")(observe_requests)  # logs and counts replays and refused inputs too
     origins = settings.cors_origin_list
     if origins:  # CORS is off unless DISPUTES_CORS_ORIGINS names origins
         api.add_middleware(
