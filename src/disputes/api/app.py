@@ -29,6 +29,7 @@ from disputes.api.routes import (
     scorecards,
     standing,
 )
+from disputes.api.tracing import install_tracing
 from disputes.bootstrap import (
     Container,
     bootstrap,
@@ -61,6 +62,9 @@ def create_app(container: Container | None = None) -> FastAPI:
         try:
             yield
         finally:
+            provider = getattr(api.state, "tracer_provider", None)
+            if provider is not None:
+                provider.shutdown()
             standing_engine.stop()
             deadlines.stop()
             projections.stop()
@@ -97,5 +101,6 @@ def create_app(container: Container | None = None) -> FastAPI:
     for routes in (claims, commands, orders, queue, scorecards, reports, standing, exports, principals, health):
         api.include_router(routes.router)
     openapi.install(api)
+    install_tracing(api)  # only with OTEL_EXPORTER_OTLP_ENDPOINT and the otel extra
     check_app(api)  # a route without a rule in the permission matrix is never served
     return api

@@ -43,7 +43,7 @@ def _report(result: TickResult, standing: StandingTick) -> None:
 
 
 def run_deadlines(args: argparse.Namespace) -> int:
-    with opened_container() as container:
+    with opened_container(logs=not args.once) as container:
         return _run(container, once=args.once)
 
 
