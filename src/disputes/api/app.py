@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi_offline import FastAPIOffline
 
 from disputes import __version__
 from disputes.api import openapi, problems
@@ -20,6 +21,7 @@ from disputes.api.middleware.security import SecurityHeadersMiddleware
 from disputes.api.routes import (
     claims,
     commands,
+    documentation,
     exports,
     health,
     orders,
@@ -40,8 +42,10 @@ from disputes.bootstrap import (
 from disputes.settings import Settings, check_production
 
 DESCRIPTION = """After-sales disputes: buyers open claims on orders, merchants answer, mediators decide,
-money is refunded. Every change is an event; errors are RFC 9457 problem+json. Any POST may carry an
-`Idempotency-Key`: a retry with the same key and request gets the first answer again."""
+money is refunded. Every change is an event; errors are RFC 9457 problem+json whose `type` is documented
+at its own URL (`/problems/{code}`). A POST may carry an `Idempotency-Key`: a retry with the same key and
+request gets the first answer again. A command sent with `If-Match: "<version>"` (the claim's `ETag`)
+applies only to that version. Start at `/` (links), `/docs` or `/redoc`."""
 
 
 def create_app(container: Container | None = None) -> FastAPI:
@@ -71,7 +75,9 @@ def create_app(container: Container | None = None) -> FastAPI:
             if owned:
                 container.close()
 
-    api = FastAPI(
+    # The interactive docs' scripts and styles are files of the installed fastapi-offline package,
+    # never a CDN (unreachable offline and from mainland China).
+    api = FastAPIOffline(
         title="Disputes",
         version=__version__,
         description=DESCRIPTION,
@@ -79,6 +85,8 @@ def create_app(container: Container | None = None) -> FastAPI:
         debug=settings.debug,
         # Every route, before its own parameters: the permission matrix (docs/access-control.md).
         dependencies=[Depends(enforce)],
+        generate_unique_id_function=openapi.operation_id,
+        openapi_tags=openapi.TAGS,
     )
     api.state.container = container
     api.state.metrics = api_registry(container, lambda: read_side_of(api.state, container))
@@ -98,7 +106,7 @@ def create_app(container: Container | None = None) -> FastAPI:
         )
     # Outermost: every answer, even a CORS preflight or a refused body, carries the headers.
     api.add_middleware(SecurityHeadersMiddleware, hsts=settings.env == "production")
-    for routes in (claims, commands, orders, queue, scorecards, reports, standing, exports, principals, health):
+    for routes in (claims, commands, orders, queue, scorecards, reports, standing, exports, principals, health, documentation):
         api.include_router(routes.router)
     openapi.install(api)
     install_tracing(api)  # only with OTEL_EXPORTER_OTLP_ENDPOINT and the otel extra
