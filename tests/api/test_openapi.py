@@ -163,7 +163,7 @@ def test_the_interactive_docs_load_only_what_the_server_itself_serves(api: Api) 
     for page in ("/docs", "/redoc"):
         answer = api.get(None, page)
         assert answer.status_code == 200
-        assert "cdn" not in answer.text.lower() and "https://" not in answer.text.replace("https://fonts", "")
+        assert "cdn" not in answer.text.lower() and "https://" not in answer.text
         csp = answer.headers["Content-Security-Policy"]
         assert "https:" not in csp and "script-src 'self'" in csp
         assets = re.findall(r'(?:src|href)="(/[^"]+)"', answer.text)

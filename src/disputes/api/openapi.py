@@ -58,6 +58,8 @@ def _codes(base: type[errors.DisputesError], status: int) -> list[str]:
     return sorted(found)
 
 
+_AT_START_ONLY = {"invalid-policy"}
+"""Value errors no request causes (a bad policy file stops the start)."""
 _INPUT = ["validation-error", "invalid-json", "json-too-deep", "invalid-characters"]
 _CLAIM_WRONG_ACTOR = _codes(errors.ClaimError, 403)
 PROBLEM_TYPES: dict[int, list[str]] = {
@@ -102,7 +104,7 @@ def problem_types(method: str, path: str, status: int, operation: dict[str, Any]
         found += ["invalid-if-match"] if "if-match" in parameters else []
         found += ["invalid-idempotency-key", "idempotency-key-reused"] if keyed else []
         if claim or path == "/claims" or order:
-            found += _codes(errors.InvalidValue, 422)
+            found += [code for code in _codes(errors.InvalidValue, 422) if code not in _AT_START_ONLY]
     elif status == 503:
         parameters = {p["name"] for p in operation.get("parameters", [])}
         found = ["views-behind"] if "min_position" in parameters else []
