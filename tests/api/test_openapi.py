@@ -176,3 +176,18 @@ def test_the_interactive_docs_load_only_what_the_server_itself_serves(api: Api) 
     assert {links["docs"], links["redoc"], links["policy"], links["openapi"]} == {"/docs", "/redoc", "/policy", "/openapi.json"}
     for name in ("docs", "redoc", "openapi", "problems", "health", "metrics"):
         assert api.get(None, links[name]).status_code == 200, name
+
+
+def test_the_type_of_every_domain_problem_resolves_to_its_documentation(api: Api) -> None:
+    from disputes.domain import errors
+
+    todo, codes = [errors.DisputesError], set()
+    while todo:
+        cls = todo.pop()
+        todo += cls.__subclasses__()
+        if cls is not errors.DisputesError:
+            codes.add((cls.code, cls.status))
+    for code, status in sorted(codes):
+        page = api.get(None, f"/problems/{code}", headers={"Accept": "application/json"})
+        assert page.status_code == 200, code
+        assert page.json()["status"] == status, code
