@@ -43,6 +43,10 @@ class Settings(BaseSettings):
     cors_origins: str = Field(
         default="", description="comma-separated origins allowed cross-origin requests; empty: CORS off"
     )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = Field(
+        default="INFO", description="the level of the JSON log lines of serve and the workers"
+    )
+    nats_url: str | None = Field(default=None, description="nats://host:port of the event broker, if any")
 
     order_facts: Literal["platform", "claimant"] = Field(
         default="platform",
@@ -122,6 +126,11 @@ class Settings(BaseSettings):
             scorecard=ScorecardThresholds(self.scorecard_good_min, self.scorecard_watch_min),
         )
         return self
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _level_in_capitals(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
 
     @field_validator("database_url", "migration_database_url")
     @classmethod

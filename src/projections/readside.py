@@ -10,6 +10,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from eventsourcing.persistence import ApplicationRecorder
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.metrics_core import Metric
 
 from disputes.adapters.database import DatabaseUrl
 from projections import catalog
@@ -92,14 +94,19 @@ class ReadSide:
         self.store.close()
 
 
-def render_lag_metrics(statuses: Sequence[ProjectionStatus]) -> str:
-    """Prometheus text lines for the projections' positions and lag."""
-    lines = [
-        "# HELP disputes_projection_position Last notification-log position a projection has processed.",
-        "# TYPE disputes_projection_position gauge",
-        *(f'disputes_projection_position{{projection="{s.name}"}} {s.position}' for s in statuses),
-        "# HELP disputes_projection_lag_events Events recorded but not yet in the projection's view.",
-        "# TYPE disputes_projection_lag_events gauge",
-        *(f'disputes_projection_lag_events{{projection="{s.name}"}} {s.lag}' for s in statuses),
-    ]
-    return "\n".join(lines) + "\n"
+def lag_metrics(statuses: Sequence[ProjectionStatus]) -> list[Metric]:
+    """The projections' positions and lag, as Prometheus gauges."""
+    position = GaugeMetricFamily(
+        "disputes_projection_position",
+        "Last notification-log position a projection has processed.",
+        labels=["projection"],
+    )
+    lag = GaugeMetricFamily(
+        "disputes_projection_lag_events",
+        "Events recorded but not yet in the projection's view.",
+        labels=["projection"],
+    )
+    for status in statuses:
+        position.add_metric([status.name], status.position)
+        lag.add_metric([status.name], status.lag)
+    return [position, lag]

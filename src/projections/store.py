@@ -268,6 +268,11 @@ class ViewStore:
         finally:
             conn.close()
 
+    def pool_stats(self) -> dict[str, int] | None:
+        """The pool's figures (psycopg_pool's ``get_stats``), or None while there is no pool."""
+        pool = self._pool
+        return None if pool is None else dict(pool.get_stats())
+
     def close(self) -> None:
         with self._pool_lock:
             if self._pool is not None:

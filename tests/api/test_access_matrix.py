@@ -199,7 +199,7 @@ def test_every_guarded_route_answers_401_without_a_token(world: World, rule: Rul
     "rule", [pytest.param(r, id=f"{r.method} {r.path}") for r in permissions.RULES if r.public]
 )
 def test_public_routes_answer_without_a_token(world: World, rule: Rule) -> None:
-    answer = world.api.send(None, rule.method, rule.path)
+    answer = world.api.send(None, rule.method, rule.path.replace("{code}", "stale-version"))
     assert answer.status_code == 200, answer.text
 
 

@@ -172,9 +172,8 @@ def test_readiness_and_metrics_show_the_sealed_head_and_its_lag(
     busy_store(app, clock, claims=1, steps=1)
 
     assert seal_readiness(app, db) == {"head_position": 4, "head_hash": head.hash, "lag": 1}
-    lines = seal_metrics(app, db)
-    assert "disputes_audit_seal_head_position 4" in lines
-    assert "disputes_audit_seal_lag_positions 1" in lines
+    gauges = {family.name: family.samples[0].value for family in seal_metrics(app, db)}
+    assert gauges == {"disputes_audit_seal_head_position": 4, "disputes_audit_seal_lag_positions": 1}
 
 
 def test_metrics_still_answer_when_the_seal_cannot_be_read(database_url: str) -> None:

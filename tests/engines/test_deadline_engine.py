@@ -3,11 +3,13 @@ outcome, once, and names the rule; a claim that moved on meanwhile fires nothing
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from typing import Any
 
 import pytest
+from prometheus_client import REGISTRY
 
 from disputes.application.claims import DisputesApplication
 from disputes.bootstrap import Container, build_runner
@@ -290,3 +292,26 @@ def test_two_engines_on_one_postgresql_fire_each_deadline_once(postgres_url: str
         assert sorted(results[0] + results[1]) == sorted(ids)
         for claim_id in ids:
             assert [t for t, _, _ in automatic(container.app, claim_id)] == ["DeadlineMissed", "AcceptedByDefault"]
+
+
+def test_each_automatic_outcome_is_one_structured_log_line_and_counted_by_rule(
+    claims: Claims,
+    clock: ManualClock,
+    runner: ProjectionRunner,
+    engine: DeadlineEngine,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    labels = {"rule": "merchant-silent-accepts", "outcome": "accept_claim"}
+    before = REGISTRY.get_sample_value("disputes_automatic_outcomes_total", labels) or 0.0
+    claim_id = claims.open(kind="refund_only", claimed_amount="80.00")
+    clock.advance(hours=48)
+    caplog.set_level(logging.INFO, logger="disputes.deadlines")
+    assert settle(runner, engine) == [claim_id]
+
+    lines = [r for r in caplog.records if getattr(r, "event", None) == "automatic_outcome"]
+    assert len(lines) == 1
+    line = lines[0]
+    assert (line.claim_id, line.deadline, line.rule, line.outcome) == (  # type: ignore[attr-defined]
+        claim_id, "merchant_response", "merchant-silent-accepts", "accept_claim"
+    )
+    assert REGISTRY.get_sample_value("disputes_automatic_outcomes_total", labels) == before + 1

@@ -8,7 +8,7 @@ from pydantic import ValidationError
 from disputes.bootstrap import Container, build_read_side, start_projections
 from disputes.settings import Settings
 from projections import catalog
-from projections.readside import render_lag_metrics
+from projections.readside import lag_metrics
 from projections.runner import ProjectionRunner
 from support import migrated_container
 from support.views import Claims, ManualClock, lifecycle_mix
@@ -35,12 +35,17 @@ def test_lag_is_the_last_recorded_position_minus_each_projections_position(
 
     side = build_read_side(container)
     try:
-        text = render_lag_metrics(side.statuses())
+        families = {family.name: family for family in lag_metrics(side.statuses())}
     finally:
         side.close()
-    assert "# TYPE disputes_projection_lag_events gauge" in text
-    assert 'disputes_projection_lag_events{projection="queue"} 0' in text
-    assert f'disputes_projection_position{{projection="audit"}} {head}' in text
+    assert families["disputes_projection_lag_events"].type == "gauge"
+    values = {
+        (family, sample.labels["projection"]): sample.value
+        for family in families
+        for sample in families[family].samples
+    }
+    assert values[("disputes_projection_lag_events", "queue")] == 0
+    assert values[("disputes_projection_position", "audit")] == head
 
 
 def test_the_in_process_runner_keeps_the_views_current_and_stops_cleanly(

@@ -69,21 +69,29 @@ def free_port() -> int:
 
 
 @contextmanager
-def serving_process(database_url: str, **env: str) -> Iterator[str]:
-    """``disputes serve`` as a process on a free port, once it answers /healthz; its base URL."""
+def serving_process(
+    database_url: str, *, log: Path | None = None, cwd: Path | None = None, **env: str
+) -> Iterator[str]:
+    """``disputes serve`` as a process on a free port, once it answers /healthz; its base URL.
+
+    ``log``: the file its output goes to (else a pipe, shown if it fails to start); ``cwd``: where it runs.
+    """
     port = free_port()
+    output = log.open("w", encoding="utf-8") if log is not None else subprocess.PIPE
     server = subprocess.Popen(
         cli_command("serve", "--host", "127.0.0.1", "--port", str(port)),
         env=cli_environment(database_url, **{"DISPUTES_ENV": "test", **env}),
-        stdout=subprocess.PIPE,
+        stdout=output,
         stderr=subprocess.STDOUT,
         text=True,
+        cwd=cwd,
     )
     base_url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30
         while True:
-            assert server.poll() is None, server.stdout.read() if server.stdout else ""
+            if server.poll() is not None:
+                raise AssertionError(log.read_text() if log else server.stdout.read() if server.stdout else "")
             try:
                 httpx.get(f"{base_url}/healthz", timeout=1)
                 break
@@ -100,3 +108,5 @@ def serving_process(database_url: str, **env: str) -> Iterator[str]:
             server.wait()
         if server.stdout:
             server.stdout.close()
+        if log is not None and not isinstance(output, int):
+            output.close()

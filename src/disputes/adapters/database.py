@@ -144,6 +144,11 @@ class ConnectionSource:
             with self._opened_pool().connection() as pg:
                 yield pg
 
+    def pool_stats(self) -> dict[str, int] | None:
+        """The pool's figures (psycopg_pool's ``get_stats``), or None while there is no pool."""
+        pool = self._pool
+        return None if pool is None else dict(pool.get_stats())
+
     def close(self) -> None:
         with self._lock:
             pool, self._pool = self._pool, None

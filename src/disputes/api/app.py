@@ -7,17 +7,21 @@ from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi_offline import FastAPIOffline
 
 from disputes import __version__
 from disputes.api import openapi, problems
 from disputes.api.auth.access import check_app, enforce
+from disputes.api.deps import read_side_of
+from disputes.api.metrics import api_registry
 from disputes.api.middleware.idempotency import IdempotencyMiddleware
 from disputes.api.middleware.input_guard import InputGuardMiddleware
-from disputes.api.middleware.metrics import count_requests
+from disputes.api.middleware.observe import observe_requests
 from disputes.api.middleware.security import SecurityHeadersMiddleware
 from disputes.api.routes import (
     claims,
     commands,
+    documentation,
     exports,
     health,
     orders,
@@ -27,6 +31,7 @@ from disputes.api.routes import (
     scorecards,
     standing,
 )
+from disputes.api.tracing import install_tracing
 from disputes.bootstrap import (
     Container,
     bootstrap,
@@ -37,8 +42,10 @@ from disputes.bootstrap import (
 from disputes.settings import Settings, check_production
 
 DESCRIPTION = """After-sales disputes: buyers open claims on orders, merchants answer, mediators decide,
-money is refunded. Every change is an event; errors are RFC 9457 problem+json. Any POST may carry an
-`Idempotency-Key`: a retry with the same key and request gets the first answer again."""
+money is refunded. Every change is an event; errors are RFC 9457 problem+json whose `type` is documented
+at its own URL (`/problems/{code}`). A POST may carry an `Idempotency-Key`: a retry with the same key and
+request gets the first answer again. A command sent with `If-Match: "<version>"` (the claim's `ETag`)
+applies only to that version. Start at `/` (links), `/docs` or `/redoc`."""
 
 
 def create_app(container: Container | None = None) -> FastAPI:
@@ -59,13 +66,20 @@ def create_app(container: Container | None = None) -> FastAPI:
         try:
             yield
         finally:
+            provider = getattr(api.state, "tracer_provider", None)
+            if provider is not None:
+                provider.shutdown()
             standing_engine.stop()
             deadlines.stop()
             projections.stop()
             if owned:
                 container.close()
 
-    api = FastAPI(
+    # The interactive docs' scripts and styles are files of the installed fastapi-offline package,
+    # never a CDN (unreachable offline and from mainland China). fastapi-offline rather than
+    # swagger-ui-bundle: it is maintained, ships both Swagger UI and ReDoc, and is FastAPI's own
+    # constructor with the docs routes pointed at its files (no Google fonts either).
+    api = FastAPIOffline(
         title="Disputes",
         version=__version__,
         description=DESCRIPTION,
@@ -73,13 +87,16 @@ def create_app(container: Container | None = None) -> FastAPI:
         debug=settings.debug,
         # Every route, before its own parameters: the permission matrix (docs/access-control.md).
         dependencies=[Depends(enforce)],
+        generate_unique_id_function=openapi.operation_id,
+        openapi_tags=openapi.TAGS,
     )
     api.state.container = container
+    api.state.metrics = api_registry(container, lambda: read_side_of(api.state, container))
     problems.install(api)
     api.add_middleware(IdempotencyMiddleware)
     # Outside idempotency: a key's fingerprint is taken over the checked, NFC-normalised body.
     api.add_middleware(InputGuardMiddleware)
-    api.middleware("http")(count_requests)  # counts replays and refused inputs too
+    api.middleware("http")(observe_requests)  # logs and counts replays and refused inputs too
     origins = settings.cors_origin_list
     if origins:  # CORS is off unless DISPUTES_CORS_ORIGINS names origins
         api.add_middleware(
@@ -91,8 +108,9 @@ def create_app(container: Container | None = None) -> FastAPI:
         )
     # Outermost: every answer, even a CORS preflight or a refused body, carries the headers.
     api.add_middleware(SecurityHeadersMiddleware, hsts=settings.env == "production")
-    for routes in (claims, commands, orders, queue, scorecards, reports, standing, exports, principals, health):
+    for routes in (claims, commands, orders, queue, scorecards, reports, standing, exports, principals, health, documentation):
         api.include_router(routes.router)
     openapi.install(api)
+    install_tracing(api)  # only with OTEL_EXPORTER_OTLP_ENDPOINT and the otel extra
     check_app(api)  # a route without a rule in the permission matrix is never served
     return api

@@ -7,7 +7,7 @@ import re
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Header, Query, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -123,9 +123,8 @@ ExpectedVersion = Annotated[int | None, Depends(expected_version)]
 # --- the views ---------------------------------------------------------------------------------------
 
 
-def get_read_side(request: Request, container: ContainerDep) -> ReadSide:
-    """The read side on ``app.state.read_side`` (set at start-up), else one made on first use."""
-    state = request.app.state
+def read_side_of(state: Any, container: Container) -> ReadSide:
+    """The read side on an app's ``state.read_side`` (set at start-up), else one made on first use."""
     read_side: ReadSide | None = getattr(state, "read_side", None)
     if read_side is None:
         with _state_lock:
@@ -133,6 +132,11 @@ def get_read_side(request: Request, container: ContainerDep) -> ReadSide:
             if read_side is None:
                 read_side = state.read_side = build_read_side(container)
     return read_side
+
+
+def get_read_side(request: Request, container: ContainerDep) -> ReadSide:
+    """The read side on ``app.state.read_side`` (set at start-up), else one made on first use."""
+    return read_side_of(request.app.state, container)
 
 
 Reads = Annotated[ReadSide, Depends(get_read_side)]

@@ -18,6 +18,7 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, JSONTranscoder
 
 from disputes.adapters.event_store import EVENT_STORE_NAME
+from disputes.adapters.metrics import count_recorded
 from disputes.adapters.transcodings import TRANSCODINGS
 from disputes.application.orders import UNSET, Orders
 from disputes.application.records import EventRecord, event_record
@@ -565,6 +566,7 @@ class DisputesApplication(Application[UUID]):
                 f"another command changed this {what} first; reload it and try again",
                 claim_id=str(aggregate.id) if isinstance(aggregate, Claim) else None,
             ) from None
+        count_recorded(r.domain_event for r in recordings)
         positions = [r.notification.id for r in recordings if r.notification.id is not None]
         return max(positions) if positions else None
 

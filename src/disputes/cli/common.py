@@ -21,6 +21,7 @@ from typing import TextIO
 from pydantic import ValidationError
 
 from disputes.adapters.database import DatabaseUrlError
+from disputes.adapters.logs import configure_logging
 from disputes.adapters.migrations import require_migrated
 from disputes.application.records import parse_rfc3339
 from disputes.bootstrap import Container, bootstrap
@@ -37,14 +38,17 @@ INTERRUPTED_STATUS = 130
 
 
 @contextmanager
-def opened_container(*, migrated: bool = True) -> Iterator[Container]:
+def opened_container(*, migrated: bool = True, logs: bool = False) -> Iterator[Container]:
     """The composition root from the environment's settings, closed when the command is done.
 
-    ``migrated`` (the default) refuses, in one line, a database with a migration pending.
+    ``migrated`` (the default) refuses, in one line, a database with a migration pending. ``logs``: a
+    long-running worker's, whose log lines are JSON at DISPUTES_LOG_LEVEL.
     """
     settings = Settings()
     if migrated:
         require_migrated(settings.database)
+    if logs:
+        configure_logging(settings.log_level)
     container = bootstrap(settings)
     try:
         yield container

@@ -12,8 +12,11 @@ import argparse
 import sys
 from typing import Any
 
+from prometheus_client import start_http_server
+
+from disputes.adapters.metrics import registry_with
 from disputes.bootstrap import Container, build_runner
-from disputes.cli.common import opened_container, stop_on_signals
+from disputes.cli.common import opened_container, port_number, stop_on_signals
 from disputes.engines.deadlines import DeadlineEngine, TickResult
 from disputes.engines.standing import StandingEngine, StandingTick
 from projections.store import ViewStore
@@ -29,6 +32,12 @@ def register(subparsers: Any) -> None:
         "`disputes serve` runs the same engines in process unless DISPUTES_DEADLINES_IN_PROCESS=false.",
     )
     deadlines.add_argument("--once", action="store_true", help="act on what is due now, then exit")
+    deadlines.add_argument(
+        "--metrics-port",
+        type=port_number,
+        help="serve this worker's Prometheus metrics (automatic outcomes by rule, the process) on "
+        "http://DISPUTES_HOST:PORT/metrics",
+    )
     deadlines.set_defaults(handler=run_deadlines)
 
 
@@ -43,7 +52,9 @@ def _report(result: TickResult, standing: StandingTick) -> None:
 
 
 def run_deadlines(args: argparse.Namespace) -> int:
-    with opened_container() as container:
+    with opened_container(logs=not args.once) as container:
+        if args.metrics_port is not None and not args.once:
+            start_http_server(args.metrics_port, addr=container.settings.host, registry=registry_with())
         return _run(container, once=args.once)
 
 

@@ -44,7 +44,7 @@ def register(subparsers: Any) -> None:
 def run_project(args: argparse.Namespace) -> int:
     names = list(args.names)
     catalog.select(names)  # refuse unknown names before connecting
-    with opened_container() as container:
+    with opened_container(logs=not args.once) as container:
         runner = build_runner(container, names)
         try:
             if args.once:

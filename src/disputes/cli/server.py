@@ -7,6 +7,7 @@ import importlib
 from typing import Any
 
 from disputes.adapters.database import check_reachable, redact
+from disputes.adapters.logs import configure_logging
 from disputes.adapters.migrations import applied_migrations, apply_migrations, require_migrated
 from disputes.cli.common import error_message, port_number
 from disputes.domain.errors import DisputesError
@@ -64,7 +65,9 @@ def run_serve(args: argparse.Namespace) -> int:
     require_migrated(settings.database)
     host = args.host if args.host is not None else settings.host
     port = args.port if args.port is not None else settings.port
-    uvicorn.run(API_FACTORY, factory=True, host=host, port=port)
+    configure_logging(settings.log_level)
+    # One JSON line per request comes from the API itself (disputes.access): no uvicorn access log.
+    uvicorn.run(API_FACTORY, factory=True, host=host, port=port, log_config=None, access_log=False)
     return 0
 
 

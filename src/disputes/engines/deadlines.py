@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from disputes.adapters.metrics import AUTOMATIC_OUTCOMES
 from disputes.application.claims import DisputesApplication
 from disputes.domain import errors
 from disputes.engines.loop import ViewEngine
@@ -106,7 +107,18 @@ class DeadlineEngine(ViewEngine):
             result.skipped += 1
             return
         fired = Fired(deadline.claim_id, deadline.name, rule.name, rule.outcome.value, command.position)
-        log.info("claim %s missed %s: rule %s (%s)", fired.claim_id, fired.deadline, fired.rule, fired.outcome)
+        AUTOMATIC_OUTCOMES.labels(rule=fired.rule, outcome=fired.outcome).inc()
+        log.info(
+            "automatic outcome",
+            extra={
+                "event": "automatic_outcome",
+                "claim_id": fired.claim_id,
+                "deadline": fired.deadline,
+                "rule": fired.rule,
+                "outcome": fired.outcome,
+                "position": fired.position,
+            },
+        )
         self._tried.add(deadline)  # the view shows it until it catches up with the firing
         result.fired.append(fired)
 

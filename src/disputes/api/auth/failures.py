@@ -6,6 +6,8 @@ import json
 import logging
 from datetime import UTC, datetime
 
+from disputes.adapters.metrics import AUTH_FAILURES
+
 auth_log = logging.getLogger("disputes.auth")
 
 
@@ -22,4 +24,5 @@ def log_failed_authentication(
         "client": client,
         "scheme": scheme,
     }
+    AUTH_FAILURES.labels(reason=reason).inc()
     auth_log.warning(json.dumps(record, sort_keys=True))

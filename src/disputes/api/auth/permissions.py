@@ -211,6 +211,10 @@ RULES: tuple[Rule, ...] = (
     public("GET", "/docs"),
     public("GET", "/docs/oauth2-redirect"),
     public("GET", "/redoc"),
+    # where to start, and what each problem type means (the URIs of their `type`)
+    public("GET", "/"),
+    public("GET", "/problems"),
+    public("GET", "/problems/{code}"),
 )
 
 

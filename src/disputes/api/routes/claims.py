@@ -113,6 +113,7 @@ def get_claim(
     responses=problem_responses(DESCRIBED, 401, 404),
     summary="Every event of the claim in order, with who did it and when",
     tags=["claims"],
+    name="get_claim_history",
 )
 def get_history(
     claim_id: str,

@@ -164,6 +164,28 @@ COMMANDS = (
 )
 
 
+OPERATION_NAMES = {
+    "merchant-response": "respond_to_claim",
+    "offer-answer": "answer_offer",
+    "messages": "post_message",
+    "evidence": "add_evidence",
+    "mediation-request": "request_mediation",
+    "assignment": "assign_mediator",
+    "evidence-request": "request_evidence",
+    "decision": "decide_claim",
+    "return-shipment": "ship_return",
+    "return-receipt": "receive_return",
+    "refunds": "record_refund",
+    "legal-escalation": "escalate_to_legal",
+    "legal-outcome": "record_legal_outcome",
+    "withdrawal": "withdraw_claim",
+    "appeal": "appeal_decision",
+    "appeal-decision": "decide_appeal",
+    "closure": "close_claim",
+}
+"""Each command route's name: its operationId in the API document (``respondToClaim``)."""
+
+
 def _add_command_route(command: Command) -> None:
     def endpoint(
         claim_id: str,
@@ -181,14 +203,14 @@ def _add_command_route(command: Command) -> None:
     # FastAPI reads the body's schema from the annotation: give each route its own.
     endpoint.__annotations__ = {**endpoint.__annotations__, "body": command.body}
     endpoint.__doc__ = command.summary
-    endpoint.__name__ = command.path.replace("-", "_")
+    endpoint.__name__ = OPERATION_NAMES[command.path]
     router.add_api_route(
         f"/{{claim_id}}/{command.path}",
         endpoint,
         methods=["POST"],
         responses=problem_responses(DESCRIBED),
         summary=command.summary.rstrip("."),
-        name=command.path,
+        name=OPERATION_NAMES[command.path],
     )
 
 

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import contextlib
-
-from fastapi import APIRouter
-from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from disputes.api.deps import App, ContainerDep, Reads
-from disputes.api.middleware.metrics import render_metrics
 from disputes.api.problems import problem
 from disputes.api.schemas.health import Health
-from disputes.audit.health import seal_metrics, seal_readiness
-from projections.readside import render_lag_metrics
+from disputes.audit.health import seal_readiness
 
 router = APIRouter(tags=["operations"])
 
@@ -43,12 +40,14 @@ def readyz(app: App, read_side: Reads, container: ContainerDep) -> JSONResponse:
     )
 
 
-@router.get("/metrics", response_class=PlainTextResponse, summary="Prometheus text exposition")
-def metrics(app: App, read_side: Reads, container: ContainerDep) -> PlainTextResponse:
-    """Prometheus text exposition."""
-    text = render_metrics(app) + "".join(
-        f"{line}\n" for line in seal_metrics(app, container.settings.database)
-    )
-    with contextlib.suppress(Exception):  # the store is down: /readyz says so; metrics still answer
-        text += render_lag_metrics(read_side.statuses())
-    return PlainTextResponse(text, media_type="text/plain; version=0.0.4; charset=utf-8")
+@router.get(
+    "/metrics",
+    response_class=Response,
+    summary="Prometheus metrics",
+    responses={200: {"content": {CONTENT_TYPE_LATEST.split(";")[0]: {"schema": {"type": "string"}}}}},
+)
+def metrics(request: Request) -> Response:
+    """The process's metrics in the Prometheus text format: requests by route and status with their
+    latency, domain counters, the store's head, the projections' lag, the seal, the pools, the process
+    and the Python runtime (docs/operations.md)."""
+    return Response(generate_latest(request.app.state.metrics), media_type=CONTENT_TYPE_LATEST)

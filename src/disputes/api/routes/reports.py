@@ -20,7 +20,7 @@ DESCRIBED = {
 router = APIRouter(prefix="/reports", tags=["reads"])
 
 
-@router.get("/audit", responses=problem_responses(DESCRIBED))
+@router.get("/audit", responses=problem_responses(DESCRIBED), name="audit_report")
 def audit(
     reads: Reads,
     response: Response,

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, Path, Response
 from disputes.api.deps import App, CurrentActor
 from disputes.api.responses import problem_responses, tag
 from disputes.api.schemas.history import HistoryEntry
-from disputes.api.schemas.standing import AppealCreate, AppealDecisionCreate, StandingPublic
+from disputes.api.schemas.standing import AppealCreate, StandingAppealDecisionCreate, StandingPublic
 from disputes.application.standing import MerchantStandings, StandingResult
 from disputes.domain.parties import PRINCIPAL_ID_PATTERN
 
@@ -79,7 +79,7 @@ def appeal_standing(
 @router.post("/{merchant_id}/standing/appeals/decision", responses=problem_responses(DESCRIBED))
 def decide_standing_appeal(
     merchant_id: MerchantId,
-    body: AppealDecisionCreate,
+    body: StandingAppealDecisionCreate,
     response: Response,
     standings: Standings,
     actor: CurrentActor,

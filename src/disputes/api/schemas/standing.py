@@ -16,7 +16,7 @@ class AppealCreate(RequestBody):
     reason: LongText
 
 
-class AppealDecisionCreate(RequestBody):
+class StandingAppealDecisionCreate(RequestBody):
     outcome: AppealOutcome = Field(description="upheld: the change stands; overturned: back to the tier before it")
     rationale: LongText
 
@@ -47,7 +47,7 @@ class StandingChangePublic(BaseModel):
     policy_version: str
 
 
-class AppealPublic(BaseModel):
+class StandingAppealPublic(BaseModel):
     merchant_id: str
     reason: str
     lodged_at: datetime
@@ -63,7 +63,7 @@ class StandingPublic(BaseModel):
     figures: StandingFiguresPublic | None
     claim_ids: list[str] = Field(description="the claims behind the penalties: losses, interventions, missed deadlines")
     last_change: StandingChangePublic | None
-    appeal: AppealPublic | None = Field(description="the open appeal, if any")
+    appeal: StandingAppealPublic | None = Field(description="the open appeal, if any")
     appealable: bool = Field(description="the merchant may appeal now")
 
     @classmethod
