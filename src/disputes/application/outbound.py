@@ -128,6 +128,11 @@ class OutboundEvents:
         notifications = self.app.recorder.select_notifications(position, limit, inclusive_of_start=False)
         return [self.event(n) for n in notifications]
 
+    def at(self, position: int) -> OutboundEvent | None:
+        """The event recorded at ``position``, if any."""
+        found = self.app.recorder.select_notifications(position, 1, stop=position)
+        return self.event(found[0]) if found else None
+
     def event(self, notification: Notification) -> OutboundEvent:
         domain_event = self.app.mapper.to_domain_event(notification)
         record = event_record(domain_event)
