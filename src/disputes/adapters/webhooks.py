@@ -256,7 +256,7 @@ class WebhookStore:
                 return False
             rows = [(subscription_id, e.position, e.event_id, e.event_type, e.subject, at, at) for e in events]
             if rows:
-                conn.executemany(self._sql(QUEUE), rows)
+                conn.cursor().executemany(self._sql(QUEUE), rows)
         return True
 
     def rewind(self, subscription_id: str, from_position: int) -> Subscription:
