@@ -25,9 +25,9 @@ def reminder_id_for(claim_id: str, deadline: str, due_at: datetime, lead: timede
 
 
 def lead_text(lead: timedelta) -> str:
-    """``24h``, ``90m``, ``2d``: the policy file's own form."""
+    """``24h``, ``90m``, ``45s``: the policy file's own form, in hours where whole."""
     seconds = int(lead.total_seconds())
-    for unit, size in (("d", 86_400), ("h", 3_600), ("m", 60)):
+    for unit, size in (("h", 3_600), ("m", 60)):
         if seconds % size == 0:
             return f"{seconds // size}{unit}"
     return f"{seconds}s"
@@ -37,17 +37,8 @@ class Reminder(Aggregate):
     """A reminder sent; it never changes."""
 
     @staticmethod
-    def create_id(
-        claim_id: str,
-        party: str,
-        deadline: str,
-        due_at: datetime,
-        lead_time: str,
-        lead_seconds: int,
-        text: dict[str, str],
-        actor: Actor,
-        timestamp: datetime,
-    ) -> UUID:
+    def create_id(claim_id: str, deadline: str, due_at: datetime, lead_seconds: int) -> UUID:
+        """The library passes it the arguments of ``__init__`` that it names."""
         return reminder_id_for(claim_id, deadline, due_at, timedelta(seconds=lead_seconds))
 
     @event("DeadlineReminder")
