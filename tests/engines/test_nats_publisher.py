@@ -1,0 +1,212 @@
+"""The NATS JetStream publisher against the real server on 127.0.0.1:4222 (with JetStream): it creates
+the stream, publishes every event once, in store order, as its CloudEvent with Nats-Msg-Id = its id,
+and a publisher killed between publishing and recording its position duplicates nothing.
+
+Each test uses a stream and subject prefix of its own, deleted afterwards. Without a NATS server the
+tests are skipped (and fail under CI=true); start one with ``nats-server -js`` (Debian: ``apt-get install
+nats-server``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import socket
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from disputes.application.outbound import OutboundEvents
+from disputes.bootstrap import Container, build_nats_publisher, outbox_status, start_deliveries
+from disputes.engines.nats_publisher import CRASH_ENV, CRASH_EXIT_STATUS
+from disputes.settings import Settings
+from support import CLAIMANT_FACTS, migrated_container
+from support.processes import run_cli
+from support.views import Claims, ManualClock
+
+NATS_URL = os.environ.get("DISPUTES_TEST_NATS_URL", "nats://127.0.0.1:4222")
+
+
+def _reachable(url: str) -> bool:
+    host, _, port = url.removeprefix("nats://").partition(":")
+    try:
+        with socket.create_connection((host, int(port or 4222)), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+@dataclass(frozen=True)
+class Stream:
+    url: str
+    name: str
+    prefix: str
+
+    def env(self) -> dict[str, str]:
+        return {"DISPUTES_NATS_URL": self.url, "DISPUTES_NATS_STREAM": self.name,
+                "DISPUTES_NATS_SUBJECT_PREFIX": self.prefix}
+
+    def messages(self) -> list[Any]:
+        return asyncio.run(self._messages())
+
+    async def _messages(self) -> list[Any]:
+        import nats
+
+        nc = await nats.connect(self.url)
+        try:
+            js = nc.jetstream()
+            info = await js.stream_info(self.name)
+            return [await js.get_msg(self.name, seq=seq) for seq in range(1, int(info.state.last_seq or 0) + 1)]
+        finally:
+            await nc.close()
+
+    def create(self, duplicate_window: float) -> None:
+        async def create() -> None:
+            import nats
+
+            nc = await nats.connect(self.url)
+            try:
+                await nc.jetstream().add_stream(
+                    name=self.name, subjects=[f"{self.prefix}.>"], duplicate_window=duplicate_window
+                )
+            finally:
+                await nc.close()
+
+        asyncio.run(create())
+
+    def delete(self) -> None:
+        async def delete() -> None:
+            import nats
+            from nats.js.errors import NotFoundError
+
+            nc = await nats.connect(self.url)
+            try:
+                await nc.jetstream().delete_stream(self.name)
+            except NotFoundError:
+                pass
+            finally:
+                await nc.close()
+
+        asyncio.run(delete())
+
+
+@pytest.fixture
+def stream() -> Iterator[Stream]:
+    if not _reachable(NATS_URL):
+        message = (
+            f"no NATS server at {NATS_URL}: start one with JetStream, `nats-server -js` "
+            "(Debian: apt-get install nats-server), or set DISPUTES_TEST_NATS_URL"
+        )
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            pytest.fail(f"CI=true and {message}", pytrace=False)
+        pytest.skip(message)
+    tag = uuid.uuid4().hex[:12]
+    made = Stream(NATS_URL, f"DISPUTES_T{tag}", f"t{tag}")
+    try:
+        yield made
+    finally:
+        made.delete()
+
+
+@pytest.fixture
+def container(database_url: str, clock: ManualClock, stream: Stream) -> Iterator[Container]:
+    settings = Settings(
+        database_url=database_url,
+        env="test",
+        order_facts=CLAIMANT_FACTS,
+        nats_url=stream.url,
+        nats_stream=stream.name,
+        nats_subject_prefix=stream.prefix,
+        webhook_poll_seconds=0.05,
+    )
+    with migrated_container(settings, clock) as built:
+        yield built
+
+
+def expected(container: Container) -> list[tuple[str, str, int]]:
+    """(subject, id, position) of every recorded event, in store order."""
+    events = OutboundEvents(container.app).after(0, 10_000)
+    prefix = container.settings.nats_subject_prefix
+    return [(f"{prefix}.{e.aggregate}.{e.name}", e.id, e.position) for e in events]
+
+
+def published(stream: Stream) -> list[tuple[str, str, int]]:
+    found = []
+    for message in stream.messages():
+        event = json.loads(message.data)
+        assert message.headers["Nats-Msg-Id"] == event["id"]
+        found.append((message.subject, event["id"], int(event["sequence"])))
+    return found
+
+
+def test_the_publisher_creates_the_stream_and_publishes_every_event_once_in_store_order(
+    container: Container, claims: Claims, stream: Stream
+) -> None:
+    claims.open()
+    claims.open()
+    publisher = build_nats_publisher(container)
+    assert publisher is not None
+    try:
+        assert asyncio.run(publisher.run_until_caught_up()) == len(expected(container))
+        assert asyncio.run(publisher.run_until_caught_up()) == 0
+    finally:
+        publisher.close()
+    assert published(stream) == expected(container)
+    assert f"{stream.prefix}.claim.ClaimOpened" in [subject for subject, _, _ in published(stream)]
+    head = expected(container)[-1][2]
+    assert outbox_status(container)["nats"] == {"position": head, "lag": 0}
+
+
+def test_the_in_process_publisher_follows_new_events(container: Container, claims: Claims, stream: Stream) -> None:
+    deliveries = start_deliveries(container, run=True)
+    try:
+        claims.open()
+        deadline = time.monotonic() + 10
+        while len(published_or_none(stream)) < len(expected(container)):
+            assert time.monotonic() < deadline, "the publisher did not publish"
+            time.sleep(0.05)
+    finally:
+        deliveries.stop()
+    assert published(stream) == expected(container)
+
+
+def published_or_none(stream: Stream) -> list[tuple[str, str, int]]:
+    try:
+        return published(stream)
+    except Exception:  # the stream is not created yet
+        return []
+
+
+@pytest.mark.slow
+def test_a_publisher_killed_between_publishing_and_recording_duplicates_nothing(
+    container: Container, claims: Claims, stream: Stream, database_url: str
+) -> None:
+    for _ in range(6):
+        claims.open()
+    killed = run_cli(database_url, "deliver", "--publish-once", **stream.env(), **{CRASH_ENV: "4"})
+    assert killed.returncode == CRASH_EXIT_STATUS, killed.stderr
+    assert len(published(stream)) == 4 < len(expected(container))
+    assert outbox_status(container)["nats"]["position"] == 0  # killed before recording anything
+    again = run_cli(database_url, "deliver", "--publish-once", **stream.env())
+    assert again.returncode == 0, again.stderr
+    assert published(stream) == expected(container)
+
+
+@pytest.mark.slow
+def test_a_publisher_restarted_after_the_duplicate_window_starts_after_the_streams_last_message(
+    container: Container, claims: Claims, stream: Stream, database_url: str
+) -> None:
+    stream.create(duplicate_window=0.1)
+    for _ in range(5):
+        claims.open()
+    killed = run_cli(database_url, "deliver", "--publish-once", **stream.env(), **{CRASH_ENV: "3"})
+    assert killed.returncode == CRASH_EXIT_STATUS, killed.stderr
+    time.sleep(0.5)  # the stream no longer knows the ids it saw
+    again = run_cli(database_url, "deliver", "--publish-once", **stream.env())
+    assert again.returncode == 0, again.stderr
+    assert published(stream) == expected(container)
