@@ -1,7 +1,7 @@
 """A real webhook receiver in the test process, written as a subscriber would write one: it verifies each
 delivery with the ``standardwebhooks`` library and parses it with the CloudEvents SDK.
 
-Each path is an endpoint with a behaviour: ``ok`` answers 204; ``flaky`` answers 503 to the first two
+Each path is an endpoint with a behaviour: ``ok`` (and any other) answers 204; ``flaky`` answers 503 to the first two
 attempts at each event, then 204; ``silent`` holds the connection past any timeout and answers nothing.
 """
 
@@ -94,13 +94,14 @@ class Receiver:
                 self.refused.append(f"{path}: {error!r}")
             return 400
         event = from_structured(HTTPMessage(headers=headers, body=body), JSONFormat())
+        flight = f"{path} {key[1]}"
         with self.lock:
-            self.in_flight[key[1]] = self.in_flight.get(key[1], 0) + 1
-            self.max_in_flight = max(self.max_in_flight, self.in_flight[key[1]])
+            self.in_flight[flight] = self.in_flight.get(flight, 0) + 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight[flight])
         if self.delay:
             time.sleep(self.delay)
         with self.lock:
-            self.in_flight[key[1]] -= 1
+            self.in_flight[flight] -= 1
             self.received.append(Received(path, key[1], event, headers))
         return 204
 
