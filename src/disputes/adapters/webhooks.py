@@ -134,6 +134,17 @@ class Queued:
     subject: str
 
 
+@dataclass(frozen=True)
+class Attempt:
+    """What one attempt at a delivery came to."""
+
+    position: int
+    status: DeliveryStatus
+    status_code: int | None
+    error: str | None
+    next_attempt_at: datetime | None
+
+
 def new_secret() -> str:
     return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(SECRET_BYTES)).decode("ascii")
 
@@ -273,23 +284,26 @@ class WebhookStore:
         rows = self._rows(NEXT_ATTEMPT, (subscription_id,))
         return _time(rows[0][0]) if rows else None
 
-    def record_attempt(
-        self,
-        subscription_id: str,
-        position: int,
-        *,
-        status: DeliveryStatus,
-        status_code: int | None,
-        error: str | None,
-        next_attempt_at: datetime | None,
-        now: datetime,
-    ) -> None:
-        delivered = _text(now) if status == "delivered" else None
-        with self._transaction() as conn:
-            conn.execute(
-                self._sql(RECORD_ATTEMPT),
-                (status, status_code, error, _text(next_attempt_at), delivered, _text(now), subscription_id, position),
+    def record_attempts(self, subscription_id: str, attempts: Sequence[Attempt], now: datetime) -> None:
+        """Record a round's attempts in one transaction (one commit, however many were sent)."""
+        if not attempts:
+            return
+        at = _text(now)
+        rows = [
+            (
+                a.status,
+                a.status_code,
+                a.error,
+                _text(a.next_attempt_at),
+                at if a.status == "delivered" else None,
+                at,
+                subscription_id,
+                a.position,
             )
+            for a in attempts
+        ]
+        with self._transaction() as conn:
+            conn.cursor().executemany(self._sql(RECORD_ATTEMPT), rows)
 
     def deliveries(
         self, subscription_id: str, *, status: DeliveryStatus | None = None, after: int = 0, limit: int = 100

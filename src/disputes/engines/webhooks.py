@@ -29,7 +29,15 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from disputes.adapters.webhook_sender import Sender, signature_headers
-from disputes.adapters.webhooks import ACTIVE, Delivery, Queued, Subscription, WebhookNotFound, WebhookStore
+from disputes.adapters.webhooks import (
+    ACTIVE,
+    Attempt,
+    Delivery,
+    Queued,
+    Subscription,
+    WebhookNotFound,
+    WebhookStore,
+)
 from disputes.application.outbound import CONTENT_TYPE, OutboundEvents
 from disputes.engines.loop import BackgroundLoop
 from projections.store import ViewConnection, ViewStore, lock_key
@@ -39,8 +47,10 @@ JITTER = 0.2
 """Each wait of the schedule is stretched or shrunk by up to this fraction, at random."""
 CRASH_ENV = "DISPUTES_WEBHOOKS_TEST_CRASH_AFTER_SENDS"
 """For tests only: the worker's process exits abruptly after this many deliveries answered 2xx, before
-recording the last of them."""
+recording the round they are in."""
 CRASH_EXIT_STATUS = 87
+ROUND = 50
+"""Deliveries sent per round at most; their attempts are recorded together at its end."""
 
 
 def wall_clock() -> datetime:
@@ -91,11 +101,10 @@ class SubscriptionWorker:
         if subscription.status != ACTIVE:
             return None
         read = self.queue_new(subscription)
-        sent = 0
-        for delivery in self.store.due(self.subscription_id, self.now()):
-            self.attempt(subscription, delivery)
-            sent += 1
-        return read, sent
+        attempts = [self.attempt(subscription, d) for d in self.store.due(self.subscription_id, self.now(), ROUND)]
+        # One commit for the round: a worker killed before it sends the round's events again (at least once).
+        self.store.record_attempts(self.subscription_id, attempts, self.now())
+        return read, len(attempts)
 
     def queue_new(self, subscription: Subscription) -> int:
         events = self.events.after(subscription.position, self.settings.batch_size)
@@ -107,37 +116,26 @@ class SubscriptionWorker:
         self.store.queue(self.subscription_id, subscription.position, events[-1].position, wanted, self.now())
         return len(events)
 
-    def attempt(self, subscription: Subscription, delivery: Delivery) -> None:
+    def attempt(self, subscription: Subscription, delivery: Delivery) -> Attempt:
         event = self.events.at(delivery.position)
         if event is None:  # pragma: no cover - the store never loses an event
-            return
+            return Attempt(delivery.position, "failed", None, "no such event", None)
         body = event.body()
         if self._secret is None:
             self._secret = self.store.secret(self.subscription_id)
         headers = {"Content-Type": CONTENT_TYPE, **signature_headers(self._secret, event.id, body, wall_clock())}
         outcome = self.sender.send(subscription.url, body, headers)
-        now = self.now()
         attempts = delivery.attempts + 1
         if outcome.delivered:
             if self.on_sent is not None:
                 self.on_sent()
-            status, next_at = "delivered", None
-        elif attempts > len(self.settings.schedule) or (outcome.error or "").startswith("refused:"):
-            status, next_at = "failed", None
+            return Attempt(delivery.position, "delivered", outcome.status_code, None, None)
+        if attempts > len(self.settings.schedule) or (outcome.error or "").startswith("refused:"):
             log.warning("webhook %s: %s failed after %d attempts (%s)", self.subscription_id, event.id, attempts,
                         outcome.error)
-        else:
-            wait = self.settings.schedule[attempts - 1] * random.uniform(1 - JITTER, 1 + JITTER)
-            status, next_at = "pending", now + wait
-        self.store.record_attempt(
-            self.subscription_id,
-            delivery.position,
-            status=status,  # type: ignore[arg-type]
-            status_code=outcome.status_code,
-            error=outcome.error,
-            next_attempt_at=next_at,
-            now=now,
-        )
+            return Attempt(delivery.position, "failed", outcome.status_code, outcome.error, None)
+        wait = self.settings.schedule[attempts - 1] * random.uniform(1 - JITTER, 1 + JITTER)
+        return Attempt(delivery.position, "pending", outcome.status_code, outcome.error, self.now() + wait)
 
     def idle_wait(self) -> float:
         """How long to wait when nothing was to do: the poll interval, or less if a retry comes due sooner."""
