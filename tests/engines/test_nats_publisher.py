@@ -10,14 +10,8 @@ nats-server``).
 from __future__ import annotations
 
 import asyncio
-import json
-import os
-import socket
 import time
-import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import Any
 
 import pytest
 
@@ -26,91 +20,9 @@ from disputes.bootstrap import Container, build_nats_publisher, outbox_status, s
 from disputes.engines.nats_publisher import CRASH_ENV, CRASH_EXIT_STATUS
 from disputes.settings import Settings
 from support import CLAIMANT_FACTS, migrated_container
+from support.nats import Stream, published, stream_fixture  # noqa: F401
 from support.processes import run_cli
 from support.views import Claims, ManualClock
-
-NATS_URL = os.environ.get("DISPUTES_TEST_NATS_URL", "nats://127.0.0.1:4222")
-
-
-def _reachable(url: str) -> bool:
-    host, _, port = url.removeprefix("nats://").partition(":")
-    try:
-        with socket.create_connection((host, int(port or 4222)), timeout=1):
-            return True
-    except OSError:
-        return False
-
-
-@dataclass(frozen=True)
-class Stream:
-    url: str
-    name: str
-    prefix: str
-
-    def env(self) -> dict[str, str]:
-        return {"DISPUTES_NATS_URL": self.url, "DISPUTES_NATS_STREAM": self.name,
-                "DISPUTES_NATS_SUBJECT_PREFIX": self.prefix}
-
-    def messages(self) -> list[Any]:
-        return asyncio.run(self._messages())
-
-    async def _messages(self) -> list[Any]:
-        import nats
-
-        nc = await nats.connect(self.url)
-        try:
-            js = nc.jetstream()
-            info = await js.stream_info(self.name)
-            return [await js.get_msg(self.name, seq=seq) for seq in range(1, int(info.state.last_seq or 0) + 1)]
-        finally:
-            await nc.close()
-
-    def create(self, duplicate_window: float) -> None:
-        async def create() -> None:
-            import nats
-
-            nc = await nats.connect(self.url)
-            try:
-                await nc.jetstream().add_stream(
-                    name=self.name, subjects=[f"{self.prefix}.>"], duplicate_window=duplicate_window
-                )
-            finally:
-                await nc.close()
-
-        asyncio.run(create())
-
-    def delete(self) -> None:
-        async def delete() -> None:
-            import nats
-            from nats.js.errors import NotFoundError
-
-            nc = await nats.connect(self.url)
-            try:
-                await nc.jetstream().delete_stream(self.name)
-            except NotFoundError:
-                pass
-            finally:
-                await nc.close()
-
-        asyncio.run(delete())
-
-
-@pytest.fixture
-def stream() -> Iterator[Stream]:
-    if not _reachable(NATS_URL):
-        message = (
-            f"no NATS server at {NATS_URL}: start one with JetStream, `nats-server -js` "
-            "(Debian: apt-get install nats-server), or set DISPUTES_TEST_NATS_URL"
-        )
-        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-            pytest.fail(f"CI=true and {message}", pytrace=False)
-        pytest.skip(message)
-    tag = uuid.uuid4().hex[:12]
-    made = Stream(NATS_URL, f"DISPUTES_T{tag}", f"t{tag}")
-    try:
-        yield made
-    finally:
-        made.delete()
 
 
 @pytest.fixture
@@ -133,15 +45,6 @@ def expected(container: Container) -> list[tuple[str, str, int]]:
     events = OutboundEvents(container.app).after(0, 10_000)
     prefix = container.settings.nats_subject_prefix
     return [(f"{prefix}.{e.aggregate}.{e.name}", e.id, e.position) for e in events]
-
-
-def published(stream: Stream) -> list[tuple[str, str, int]]:
-    found = []
-    for message in stream.messages():
-        event = json.loads(message.data)
-        assert message.headers["Nats-Msg-Id"] == event["id"]
-        found.append((message.subject, event["id"], int(event["sequence"])))
-    return found
 
 
 def test_the_publisher_creates_the_stream_and_publishes_every_event_once_in_store_order(
