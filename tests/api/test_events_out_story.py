@@ -23,20 +23,12 @@ from disputes.settings import Settings
 from support import migrated_container
 from support.http import Api, ManualClock
 from support.nats import Stream, published, stream_fixture  # noqa: F401
-from support.receiver import Receiver, receiving
+from support.receiver import FAST_DELIVERIES, Receiver, receiving
 
 
 @pytest.fixture
 def container(database_url: str, clock: ManualClock, stream: Stream) -> Iterator[Container]:
-    settings = Settings(
-        database_url=database_url,
-        webhook_allow_private=True,
-        webhook_retry_schedule="0.05s",
-        webhook_poll_seconds=0.05,
-        nats_url=stream.url,
-        nats_stream=stream.name,
-        nats_subject_prefix=stream.prefix,
-    )
+    settings = Settings(database_url=database_url, **FAST_DELIVERIES, **stream.settings())
     with migrated_container(settings, clock) as built:
         yield built
 

@@ -1,8 +1,7 @@
 """Webhooks over HTTP, delivered by the real workers to a real receiver that verifies each delivery with
 the ``standardwebhooks`` library and parses it with the CloudEvents SDK; on SQLite and PostgreSQL.
 
-The retry schedule is short here (DISPUTES_WEBHOOK_RETRY_SCHEDULE=0.05s,0.05s) and the timeout half a
-second, so a receiver that never answers is failed within about two seconds.
+The retry schedule is short here (two retries after 0.05 s) and the timeout half a second, so a receiver that never answers is failed within about two seconds.
 """
 
 from __future__ import annotations
@@ -17,21 +16,15 @@ from disputes.bootstrap import Container, Deliveries, start_deliveries
 from disputes.settings import Settings
 from support import migrated_container
 from support.http import Api, ManualClock
-from support.receiver import Receiver, receiving
+from support.receiver import FAST_DELIVERIES, Receiver, receiving
 
-SCHEDULE = "0.05s,0.05s"
 ATTEMPTS = 3
+"""The first, and the two retries of FAST_DELIVERIES' schedule."""
 
 
 @pytest.fixture
 def container(database_url: str, clock: ManualClock) -> Iterator[Container]:
-    settings = Settings(
-        database_url=database_url,
-        webhook_allow_private=True,
-        webhook_retry_schedule=SCHEDULE,
-        webhook_timeout_seconds=0.5,
-        webhook_poll_seconds=0.05,
-    )
+    settings = Settings(database_url=database_url, **FAST_DELIVERIES)
     with migrated_container(settings, clock) as built:
         yield built
 

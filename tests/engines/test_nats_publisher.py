@@ -28,13 +28,8 @@ from support.views import Claims, ManualClock
 @pytest.fixture
 def container(database_url: str, clock: ManualClock, stream: Stream) -> Iterator[Container]:
     settings = Settings(
-        database_url=database_url,
-        env="test",
-        order_facts=CLAIMANT_FACTS,
-        nats_url=stream.url,
-        nats_stream=stream.name,
-        nats_subject_prefix=stream.prefix,
-        webhook_poll_seconds=0.05,
+        database_url=database_url, env="test", order_facts=CLAIMANT_FACTS, webhook_poll_seconds=0.05,
+        **stream.settings(),
     )
     with migrated_container(settings, clock) as built:
         yield built

@@ -15,28 +15,15 @@ from disputes.engines.webhooks import CRASH_ENV, CRASH_EXIT_STATUS, DeliveryWork
 from disputes.settings import Settings
 from support import CLAIMANT_FACTS, migrated_container
 from support.processes import run_cli
-from support.receiver import Receiver, receiving
+from support.receiver import FAST_DELIVERIES, Receiver, receiving
 from support.views import Claims, ManualClock
 
-WORKER_ENV = {
-    "DISPUTES_WEBHOOK_ALLOW_PRIVATE": "true",
-    "DISPUTES_WEBHOOK_RETRY_SCHEDULE": "0.05s,0.05s",
-    "DISPUTES_WEBHOOK_TIMEOUT_SECONDS": "1",
-    "DISPUTES_WEBHOOK_POLL_SECONDS": "0.05",
-}
+WORKER_ENV = {f"DISPUTES_{name.upper()}": str(value).lower() for name, value in FAST_DELIVERIES.items()}
 
 
 @pytest.fixture
 def container(database_url: str, clock: ManualClock) -> Iterator[Container]:
-    settings = Settings(
-        database_url=database_url,
-        env="test",
-        order_facts=CLAIMANT_FACTS,
-        webhook_allow_private=True,
-        webhook_retry_schedule="0.05s,0.05s",
-        webhook_timeout_seconds=1,
-        webhook_poll_seconds=0.05,
-    )
+    settings = Settings(database_url=database_url, env="test", order_facts=CLAIMANT_FACTS, **FAST_DELIVERIES)
     with migrated_container(settings, clock) as built:
         yield built
 

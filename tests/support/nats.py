@@ -33,6 +33,10 @@ class Stream:
     name: str
     prefix: str
 
+    def settings(self) -> dict[str, str]:
+        """The settings that publish to this stream."""
+        return {"nats_url": self.url, "nats_stream": self.name, "nats_subject_prefix": self.prefix}
+
     def env(self) -> dict[str, str]:
         return {"DISPUTES_NATS_URL": self.url, "DISPUTES_NATS_STREAM": self.name,
                 "DISPUTES_NATS_SUBJECT_PREFIX": self.prefix}

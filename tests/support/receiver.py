@@ -139,3 +139,12 @@ def receiving() -> Iterator[Receiver]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+FAST_DELIVERIES: dict[str, Any] = {
+    "webhook_allow_private": True,  # the receiver is on 127.0.0.1
+    "webhook_retry_schedule": "0.05s,0.05s",
+    "webhook_timeout_seconds": 0.5,
+    "webhook_poll_seconds": 0.05,
+}
+"""Settings under which deliveries to the receiver retry and give up within about two seconds."""
