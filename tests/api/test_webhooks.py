@@ -176,3 +176,17 @@ def test_only_admins_manage_webhooks_and_an_unknown_one_is_not_found(api: Api, r
     assert Api.problem(missing, 404)["type"] == "/problems/webhook-not-found"
     bad = api.post("adm1", "/webhooks", json={"url": "ftp://example.com/x"})
     Api.problem(bad, 422)
+
+
+def test_readiness_and_metrics_show_the_deliveries_by_status(
+    api: Api, receiver: Receiver, deliveries: Deliveries
+) -> None:
+    created = subscribe(api, receiver, "ok", ["ClaimOpened"])
+    api.open_claim("b1")
+    receiver.wait_for("ok", 1)
+    wait_until(lambda: deliveries_of(api, created["id"], status="delivered") != [])
+    ready = api.get(None, "/readyz").json()
+    assert ready["events_out"] == {"webhook_deliveries": {"pending": 0, "delivered": 1, "failed": 0}, "nats": None}
+    lines = api.get(None, "/metrics").text.splitlines()
+    assert 'disputes_webhook_deliveries{status="delivered"} 1' in lines
+    assert not any(line.startswith("disputes_nats_") for line in lines)
