@@ -14,6 +14,7 @@ from typing import Any
 
 from disputes.bootstrap import Container, build_nats_publisher, start_deliveries
 from disputes.cli.common import opened_container, stop_on_signals
+from disputes.domain.errors import DisputesError
 
 
 def register(subparsers: Any) -> None:
@@ -50,7 +51,7 @@ def run_deliver(args: argparse.Namespace) -> int:
 def _publish_once(container: Container) -> int:
     publisher = build_nats_publisher(container)
     if publisher is None:
-        raise ValueError("DISPUTES_NATS_URL is not set: nothing to publish to")
+        raise DisputesError("DISPUTES_NATS_URL is not set: nothing to publish to")
     try:
         published = asyncio.run(publisher.run_until_caught_up())
     finally:
