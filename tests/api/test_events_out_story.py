@@ -23,7 +23,7 @@ from disputes.settings import Settings
 from support import migrated_container
 from support.http import Api, ManualClock
 from support.nats import Stream, published, stream_fixture  # noqa: F401
-from support.receiver import FAST_DELIVERIES, Receiver, receiving
+from support.receiver import FAST_DELIVERIES, Receiver, receiver_fixture  # noqa: F401
 
 
 @pytest.fixture
@@ -31,12 +31,6 @@ def container(database_url: str, clock: ManualClock, stream: Stream) -> Iterator
     settings = Settings(database_url=database_url, **FAST_DELIVERIES, **stream.settings())
     with migrated_container(settings, clock) as built:
         yield built
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    with receiving() as running:
-        yield running
 
 
 @pytest.mark.slow

@@ -16,7 +16,7 @@ from disputes.bootstrap import Container, Deliveries, start_deliveries
 from disputes.settings import Settings
 from support import migrated_container
 from support.http import Api, ManualClock
-from support.receiver import FAST_DELIVERIES, Receiver, receiving
+from support.receiver import FAST_DELIVERIES, Receiver, receiver_fixture  # noqa: F401
 
 ATTEMPTS = 3
 """The first, and the two retries of FAST_DELIVERIES' schedule."""
@@ -27,12 +27,6 @@ def container(database_url: str, clock: ManualClock) -> Iterator[Container]:
     settings = Settings(database_url=database_url, **FAST_DELIVERIES)
     with migrated_container(settings, clock) as built:
         yield built
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    with receiving() as running:
-        yield running
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from disputes.engines.webhooks import CRASH_ENV, CRASH_EXIT_STATUS, DeliveryWork
 from disputes.settings import Settings
 from support import CLAIMANT_FACTS, migrated_container
 from support.processes import run_cli
-from support.receiver import FAST_DELIVERIES, Receiver, receiving
+from support.receiver import FAST_DELIVERIES, Receiver, receiver_fixture  # noqa: F401
 from support.views import Claims, ManualClock
 
 WORKER_ENV = {f"DISPUTES_{name.upper()}": str(value).lower() for name, value in FAST_DELIVERIES.items()}
@@ -26,12 +26,6 @@ def container(database_url: str, clock: ManualClock) -> Iterator[Container]:
     settings = Settings(database_url=database_url, env="test", order_facts=CLAIMANT_FACTS, **FAST_DELIVERIES)
     with migrated_container(settings, clock) as built:
         yield built
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    with receiving() as running:
-        yield running
 
 
 def subscribe(store: WebhookStore, receiver: Receiver, clock: ManualClock, path: str = "ok") -> str:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+import pytest
 from cloudevents.core.bindings.http import HTTPMessage, from_structured
 from cloudevents.core.formats.json import JSONFormat
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
@@ -148,3 +149,10 @@ FAST_DELIVERIES: dict[str, Any] = {
     "webhook_poll_seconds": 0.05,
 }
 """Settings under which deliveries to the receiver retry and give up within about two seconds."""
+
+
+@pytest.fixture(name="receiver")
+def receiver_fixture() -> Iterator[Receiver]:
+    """A receiver for the test (import ``receiver_fixture``; tests ask for ``receiver``)."""
+    with receiving() as running:
+        yield running

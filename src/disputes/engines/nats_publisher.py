@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from disputes.application.outbound import OutboundEvent, OutboundEvents
+from disputes.engines.loop import ViewEngine
 from projections.store import ViewConnection, ViewStore, lock_key, time_text
 
 log = logging.getLogger("disputes.nats")
@@ -61,27 +62,28 @@ def read_position(conn: ViewConnection, name: str = POSITION_NAME) -> int:
     return int(row[0]) if row else 0
 
 
-class NatsPublisher:
+class NatsPublisher(ViewEngine):
     """Publishes the log to JetStream, a batch per :meth:`step`, in a thread with its own event loop."""
 
     what = "NATS publisher"
+    logger = log
 
     def __init__(self, events: OutboundEvents, store: ViewStore, settings: NatsSettings) -> None:
+        super().__init__(store)
         self.events = events
-        self.store = store
         self.settings = settings
-        self.last_error: BaseException | None = None
         self.connected = False
         self._crash_after = crash_hook_from_environment()
         self._published = 0
-        self._conn: ViewConnection | None = None
+        self._position_row = False
 
     @property
     def conn(self) -> ViewConnection:
-        if self._conn is None:
-            self._conn = self.store.connect()
-            self._conn.execute(ENSURE_POSITION, (POSITION_NAME, time_text(datetime.now(UTC))))
-        return self._conn
+        conn = super().conn
+        if not self._position_row:
+            conn.execute(ENSURE_POSITION, (POSITION_NAME, time_text(datetime.now(UTC))))
+            self._position_row = True
+        return conn
 
     def position(self) -> int:
         return read_position(self.conn)
@@ -195,7 +197,7 @@ class NatsPublisher:
             self.connected = False
             await nc.close()
 
-    def run_forever(self, stop: threading.Event) -> None:
+    def run_forever(self, stop: threading.Event, poll_seconds: float = 0.0) -> None:
         """Follow the log until ``stop`` is set; errors (NATS away, the database away) are logged and retried."""
         backoff = 0.5
         while not stop.is_set():
@@ -209,12 +211,6 @@ class NatsPublisher:
                 stop.wait(backoff)
                 backoff = min(backoff * 2, 30.0)
 
-    def close(self) -> None:
-        if self._conn is not None:
-            try:
-                self._conn.close()
-            finally:
-                self._conn = None
 
 
 def crash_hook_from_environment() -> int | None:
