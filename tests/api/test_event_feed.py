@@ -4,6 +4,7 @@ resumed with Last-Event-ID, with heartbeats and a cap on the streams one princip
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -101,3 +102,18 @@ def test_a_principal_holds_only_so_many_streams_at_once(api: Api) -> None:
             third = api.get("aud1", "/events", headers=SSE)
             assert Api.problem(third, 429)["type"] == "/problems/too-many-streams"
             assert api.get("plat1", "/events", params={"limit": 1}, headers=SSE).status_code == 200
+
+
+def test_a_closed_stream_gives_its_slot_back(api: Api) -> None:
+    api.open_claim("b1")
+    for _ in range(3):  # more streams, one after another, than the cap allows at once
+        assert [m["id"] for m in read_stream(api, "aud1", limit=1)] == ["1"]
+    sent = {**SSE, "Authorization": f"Bearer {api.token('aud1')}"}
+    with httpx.Client(base_url=str(api.http.base_url), timeout=10) as other:
+        with api.http.stream("GET", "/events", headers=sent) as one, other.stream("GET", "/events", headers=sent) as two:
+            assert one.status_code == two.status_code == 200  # both slots taken, then both cut off
+    deadline = time.monotonic() + 5
+    while (answer := api.get("aud1", "/events", params={"limit": 1}, headers=SSE)).status_code == 429:
+        assert time.monotonic() < deadline, "the cut-off stream kept its slot"
+        time.sleep(0.1)
+    assert answer.status_code == 200

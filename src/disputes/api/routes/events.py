@@ -15,12 +15,13 @@ import asyncio
 import threading
 import time
 from collections import Counter
-from collections.abc import AsyncIterator
-from typing import Annotated
+from collections.abc import AsyncIterator, Callable
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
+from starlette.types import Receive, Scope, Send
 
 from disputes.api.deps import ContainerDep, CurrentActor
 from disputes.api.responses import problem_responses
@@ -97,35 +98,47 @@ async def events(
     settings = container.settings
     _streams.take(actor, settings.feed_max_streams)
     start = int(last_event_id) if last_event_id is not None else after
-    return StreamingResponse(
-        _stream(request, outbound, actor, start, limit, settings.feed_heartbeat_seconds),
+    return HeldStream(
+        _stream(request, outbound, start, limit, settings.feed_heartbeat_seconds),
+        release=lambda: _streams.give_back(actor),
         media_type=SSE_MEDIA_TYPE,
         headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
     )
 
 
+class HeldStream(StreamingResponse):
+    """A stream that gives its principal's slot back however it ends (finished, cut off, never begun)."""
+
+    def __init__(self, content: AsyncIterator[bytes], *, release: Callable[[], None], **kwargs: Any) -> None:
+        super().__init__(content, **kwargs)
+        self._release = release
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            self._release()
+
+
 async def _stream(
-    request: Request, outbound: OutboundEvents, actor: Actor, position: int, limit: int | None, heartbeat: float
+    request: Request, outbound: OutboundEvents, position: int, limit: int | None, heartbeat: float
 ) -> AsyncIterator[bytes]:
-    try:
-        sent = 0
-        yield b"retry: 2000\n\n"
-        beat = time.monotonic()
-        while limit is None or sent < limit:
-            page = PAGE if limit is None else min(PAGE, limit - sent)
-            found = await run_in_threadpool(outbound.after, position, page)
-            for event in found:
-                yield b"id: %d\nevent: %s\ndata: %s\n\n" % (event.position, event.type.encode(), event.body())
-                position = event.position
-                sent += 1
-            if found:
-                beat = time.monotonic()
-                continue
-            if await request.is_disconnected():
-                return
-            if time.monotonic() - beat >= heartbeat:
-                yield b": heartbeat\n\n"
-                beat = time.monotonic()
-            await asyncio.sleep(min(POLL_SECONDS, heartbeat))
-    finally:
-        _streams.give_back(actor)
+    sent = 0
+    yield b"retry: 2000\n\n"
+    beat = time.monotonic()
+    while limit is None or sent < limit:
+        page = PAGE if limit is None else min(PAGE, limit - sent)
+        found = await run_in_threadpool(outbound.after, position, page)
+        for event in found:
+            yield b"id: %d\nevent: %s\ndata: %s\n\n" % (event.position, event.type.encode(), event.body())
+            position = event.position
+            sent += 1
+        if found:
+            beat = time.monotonic()
+            continue
+        if await request.is_disconnected():
+            return
+        if time.monotonic() - beat >= heartbeat:
+            yield b": heartbeat\n\n"
+            beat = time.monotonic()
+        await asyncio.sleep(min(POLL_SECONDS, heartbeat))
