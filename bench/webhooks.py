@@ -13,8 +13,12 @@ and migrated), starts a receiver on 127.0.0.1 that answers 204, then:
   delivers to one (the command itself does nothing more: the notification log is the outbox, so any
   added cost is only the worker's share of the CPU).
 
-Prints events per second of each and the ratio. Measured (2 shared CPUs, SQLite, N=500): see the
-closing note of the change that added this file.
+Prints events per second of each and the ratio. Measured on 2 CPUs shared with other busy processes
+(SQLite, receiver in this process; the figures move by a factor of two from run to run): N=1000,
+ours 246/s, plain httpx posts 1377/s, ratio 0.18; N=300, ratios 0.19 to 0.34. Ours reads, decodes
+and signs each event, resolves and checks its address, and commits each round's bookkeeping; a plain
+post does none of it. A command (post_message) took 8 to 21 ms alone and 18 to 25 ms while a worker
+delivered: the command does no more work, it shares the CPUs with the worker.
 """
 
 from __future__ import annotations

@@ -133,6 +133,17 @@ class OutboundEvents:
         found = self.app.recorder.select_notifications(position, 1, stop=position)
         return self.event(found[0]) if found else None
 
+    def at_positions(self, positions: Sequence[int], span: int = 5_000) -> dict[int, OutboundEvent]:
+        """The events recorded at these positions: one read of the log when they lie close together."""
+        if not positions:
+            return {}
+        low, high = min(positions), max(positions)
+        if high - low >= span:
+            return {p: e for p in positions if (e := self.at(p)) is not None}
+        wanted = set(positions)
+        found = self.app.recorder.select_notifications(low, high - low + 1, stop=high)
+        return {int(n.id): self.event(n) for n in found if int(n.id) in wanted}
+
     def event(self, notification: Notification) -> OutboundEvent:
         domain_event = self.app.mapper.to_domain_event(notification)
         record = event_record(domain_event)

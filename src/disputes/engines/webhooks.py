@@ -38,7 +38,7 @@ from disputes.adapters.webhooks import (
     WebhookNotFound,
     WebhookStore,
 )
-from disputes.application.outbound import CONTENT_TYPE, OutboundEvents
+from disputes.application.outbound import CONTENT_TYPE, OutboundEvent, OutboundEvents
 from disputes.engines.loop import BackgroundLoop
 from projections.store import ViewConnection, ViewStore, lock_key
 
@@ -101,7 +101,9 @@ class SubscriptionWorker:
         if subscription.status != ACTIVE:
             return None
         read = self.queue_new(subscription)
-        attempts = [self.attempt(subscription, d) for d in self.store.due(self.subscription_id, self.now(), ROUND)]
+        due = self.store.due(self.subscription_id, self.now(), ROUND)
+        events = self.events.at_positions([d.position for d in due])
+        attempts = [self.attempt(subscription, d, events.get(d.position)) for d in due]
         # One commit for the round: a worker killed before it sends the round's events again (at least once).
         self.store.record_attempts(self.subscription_id, attempts, self.now())
         return read, len(attempts)
@@ -116,8 +118,7 @@ class SubscriptionWorker:
         self.store.queue(self.subscription_id, subscription.position, events[-1].position, wanted, self.now())
         return len(events)
 
-    def attempt(self, subscription: Subscription, delivery: Delivery) -> Attempt:
-        event = self.events.at(delivery.position)
+    def attempt(self, subscription: Subscription, delivery: Delivery, event: OutboundEvent | None) -> Attempt:
         if event is None:  # pragma: no cover - the store never loses an event
             return Attempt(delivery.position, "failed", None, "no such event", None)
         body = event.body()
