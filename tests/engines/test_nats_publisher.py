@@ -1,6 +1,6 @@
 """The NATS JetStream publisher against the real server on 127.0.0.1:4222 (with JetStream): it creates
 the stream, publishes every event once, in store order, as its CloudEvent with Nats-Msg-Id = its id,
-and a publisher killed between publishing and recording its position duplicates nothing.
+and a publisher killed between publishing and recording its position leaves no event twice in the stream.
 
 Each test uses a stream and subject prefix of its own, deleted afterwards. Without a NATS server the
 tests are skipped (and fail under CI=true); start one with ``nats-server -js`` (Debian: ``apt-get install
@@ -81,7 +81,7 @@ def published_or_none(stream: Stream) -> list[tuple[str, str, int]]:
 
 
 @pytest.mark.slow
-def test_a_publisher_killed_between_publishing_and_recording_duplicates_nothing(
+def test_a_publisher_killed_between_publishing_and_recording_leaves_no_event_twice(
     container: Container, claims: Claims, stream: Stream, database_url: str
 ) -> None:
     for _ in range(6):

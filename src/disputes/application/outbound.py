@@ -2,7 +2,7 @@
 the same for webhooks, the ``/events`` feed, its Server-Sent Events and the NATS stream.
 
 - ``id``: derived from the aggregate and its version, so it is the same on every retry, on every
-  channel and after any restart (a receiver deduplicates on it; NATS's ``Nats-Msg-Id`` is it too).
+  channel and after any restart (a receiver recognises a repeat by it; NATS's ``Nats-Msg-Id`` is it too).
 - ``type``: ``disputes.`` + the event's name as in the history (``disputes.ClaimOpened``).
 - ``subject``: the claim's id (a reminder's claim too), an order's id, a merchant's id (standing).
 - ``sequence``: the store position, as a string; ``data``: {claim_id, aggregate, subject, version,

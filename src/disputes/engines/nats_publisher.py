@@ -7,7 +7,7 @@ the stream holds them in store order. The position moves after the batch (compar
 message carries ``Nats-Msg-Id`` = the CloudEvent id, so a publisher killed between publishing and
 recording its position republishes into the stream's duplicate window and the stream keeps one copy;
 and at start-up it reads the position of the stream's last message (header ``Disputes-Position``) and
-starts from there if it is further, so even a restart after the window duplicates nothing.
+starts from there if it is further, so even a restart after the window publishes no event twice.
 
 It creates the stream if missing (subjects ``disputes.>``). On PostgreSQL each batch holds a
 transaction-scoped advisory lock, so of several publishers one publishes at a time.
