@@ -3,18 +3,25 @@ engines out. The one place that knows how the parts are wired (every process bui
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from datetime import timedelta
+from typing import Any
 
 from disputes.adapters.database import ConnectionSource
 from disputes.adapters.idempotency import IdempotencyStore
 from disputes.adapters.migrations import require_migrated
 from disputes.adapters.principals import PrincipalStore
+from disputes.adapters.webhooks import WebhookStore
 from disputes.application.claims import Clock, DisputesApplication, utc_now
+from disputes.application.outbound import OutboundEvents
 from disputes.engines.deadlines import DeadlineEngine
 from disputes.engines.loop import BackgroundLoop, EngineThread, ViewEngine
+from disputes.engines.nats_publisher import NatsPublisher, NatsSettings, nats_lag
+from disputes.engines.reminders import ReminderEngine
 from disputes.engines.standing import StandingEngine
+from disputes.engines.webhooks import DeliverySettings, DeliveryWorkers
 from disputes.settings import Settings
 from projections import catalog
 from projections.readside import ReadSide
@@ -34,6 +41,11 @@ class Container:
     connections: ConnectionSource
     """The connections that ``principals`` and ``idempotency`` share (pooled on PostgreSQL)."""
     clock: Clock
+    webhooks: WebhookStore = field(init=False)
+    """Webhook subscriptions and deliveries, on ``connections``."""
+
+    def __post_init__(self) -> None:
+        self.webhooks = WebhookStore(self.connections)
 
     def close(self) -> None:
         self.app.close()
@@ -182,3 +194,97 @@ def start_standing_engine(container: Container) -> EngineThread:
     settings (DISPUTES_DEADLINES_IN_PROCESS, DISPUTES_DEADLINE_POLL_SECONDS)."""
     return start_engine(container, build_standing_engine(container), "disputes-standing")
 
+
+
+def build_reminder_engine(container: Container) -> ReminderEngine:
+    """The reminder engine; the ``deadlines`` view it reads is kept by the projections."""
+    return ReminderEngine(container.app, ViewStore(container.settings.database))
+
+
+def start_reminder_engine(container: Container) -> EngineThread:
+    """The reminder engine in a thread of this process, beside the deadline engine and under the same
+    settings (DISPUTES_DEADLINES_IN_PROCESS, DISPUTES_DEADLINE_POLL_SECONDS)."""
+    return start_engine(container, build_reminder_engine(container), "disputes-reminders")
+
+
+# --- events out --------------------------------------------------------------------------------------
+
+
+def delivery_settings(settings: Settings) -> DeliverySettings:
+    return DeliverySettings(
+        schedule=settings.webhook_retries,
+        timeout=settings.webhook_timeout_seconds,
+        allow_private=settings.webhook_allow_private,
+        poll_seconds=settings.webhook_poll_seconds,
+    )
+
+
+def build_delivery_workers(container: Container) -> DeliveryWorkers:
+    """The webhook delivery workers (one thread per subscription, started by their ``tick``)."""
+    return DeliveryWorkers(
+        events=OutboundEvents(container.app),
+        store=container.webhooks,
+        locks=ViewStore(container.settings.database),
+        settings=delivery_settings(container.settings),
+    )
+
+
+def build_nats_publisher(container: Container) -> NatsPublisher | None:
+    """The JetStream publisher, when DISPUTES_NATS_URL is set."""
+    settings = container.settings
+    if not settings.nats_url:
+        return None
+    return NatsPublisher(
+        OutboundEvents(container.app),
+        ViewStore(settings.database),
+        NatsSettings(
+            url=settings.nats_url,
+            stream=settings.nats_stream,
+            subject_prefix=settings.nats_subject_prefix,
+            poll_seconds=settings.webhook_poll_seconds,
+        ),
+    )
+
+
+class Deliveries:
+    """The handle of :func:`start_deliveries`: the webhook workers and the NATS publisher, if running."""
+
+    def __init__(self, container: Container, *, run: bool) -> None:
+        settings = container.settings
+        self.workers = EngineThread(
+            build_delivery_workers(container),
+            run=run,
+            poll_seconds=settings.webhook_poll_seconds,
+            name="disputes-webhooks",
+            what="webhook deliveries",
+            logger=logging.getLogger("disputes.webhooks"),
+        )
+        self.publisher = build_nats_publisher(container) if run else None
+        self._publisher_loop = (
+            BackgroundLoop(self.publisher.run_forever, "disputes-nats") if self.publisher is not None else None
+        )
+
+    @property
+    def running(self) -> bool:
+        return self.workers.running
+
+    def stop(self, timeout: float = 10.0) -> None:
+        if self._publisher_loop is not None:
+            self._publisher_loop.stop(timeout)
+        if self.publisher is not None:
+            self.publisher.close()
+        self.workers.stop(timeout)
+
+
+def start_deliveries(container: Container, *, run: bool | None = None) -> Deliveries:
+    """Webhook deliveries and the NATS publisher in threads of this process (unless
+    DISPUTES_DELIVERIES_IN_PROCESS=false: then `disputes deliver` runs them). ``.stop()`` at shutdown."""
+    return Deliveries(container, run=container.settings.deliveries_in_process if run is None else run)
+
+
+def outbox_status(container: Container) -> dict[str, Any]:
+    """Plain numbers on events out, for /metrics and /readyz: deliveries by status, and the NATS
+    publisher's position and lag (None when DISPUTES_NATS_URL is not set)."""
+    head = int(container.app.recorder.max_notification_id() or 0)
+    nats = nats_lag(ViewStore(container.settings.database), head) if container.settings.nats_url else None
+    return {"webhook_deliveries": container.webhooks.counts(), "nats": nats}

@@ -13,7 +13,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from disputes.adapters.database import DatabaseUrl, DatabaseUrlError, redact
 from disputes.adapters.event_store import eventsourcing_env
-from disputes.adapters.policy_file import load_policy
+from disputes.adapters.policy_file import duration, load_policy
 from disputes.domain.errors import DisputesError
 from disputes.domain.policy import Policy, ScorecardThresholds, Windows
 
@@ -46,7 +46,6 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = Field(
         default="INFO", description="the level of the JSON log lines of serve and the workers"
     )
-    nats_url: str | None = Field(default=None, description="nats://host:port of the event broker, if any")
 
     order_facts: Literal["platform", "claimant"] = Field(
         default="platform",
@@ -88,6 +87,29 @@ class Settings(BaseSettings):
     scorecard_good_min: int = Field(default=80, ge=0, le=100, description="lowest score of tier good")
     scorecard_watch_min: int = Field(default=60, ge=0, le=100, description="lowest score of tier watch")
 
+    # --- events out (docs/events.md) ---
+    deliveries_in_process: bool = Field(
+        default=True,
+        description="disputes serve runs the webhook deliveries and the NATS publisher itself "
+        "(false: run disputes deliver)",
+    )
+    webhook_retry_schedule: str = Field(
+        default="5s,30s,2m,10m,1h,6h,24h",
+        description="the waits before each retry of a webhook delivery; after the last: failed",
+    )
+    webhook_timeout_seconds: float = Field(default=10, gt=0, le=60, description="a delivery's time to answer 2xx")
+    webhook_allow_private: bool = Field(
+        default=False, description="allow webhook URLs on private, loopback and link-local addresses (and http)"
+    )
+    webhook_poll_seconds: float = Field(
+        default=0.5, gt=0, le=60, description="how often delivery workers look for new events and subscriptions"
+    )
+    feed_heartbeat_seconds: float = Field(default=15, gt=0, le=300, description="SSE heartbeat interval")
+    feed_max_streams: int = Field(default=2, ge=1, le=100, description="open event streams per principal")
+    nats_url: str | None = Field(default=None, description="NATS server of the JetStream publisher; none: off")
+    nats_stream: str = Field(default="DISPUTES", pattern=r"^[A-Za-z0-9_-]{1,64}$")
+    nats_subject_prefix: str = Field(default="disputes", pattern=r"^[A-Za-z0-9_-]{1,64}$")
+
     _policy: Policy = PrivateAttr(default_factory=Policy)
 
     @model_validator(mode="after")
@@ -124,6 +146,7 @@ class Settings(BaseSettings):
             rules=policy.rules,
             eligibility=policy.eligibility,
             scorecard=ScorecardThresholds(self.scorecard_good_min, self.scorecard_watch_min),
+            reminders=policy.reminders,
         )
         return self
 
@@ -138,6 +161,16 @@ class Settings(BaseSettings):
         if value is not None:
             DatabaseUrl.parse(value)
         return value
+
+    @field_validator("webhook_retry_schedule")
+    @classmethod
+    def _schedule_parses(cls, value: str) -> str:
+        retry_schedule(value)
+        return value
+
+    @property
+    def webhook_retries(self) -> tuple[timedelta, ...]:
+        return retry_schedule(self.webhook_retry_schedule)
 
     @property
     def cors_origin_list(self) -> list[str]:
@@ -191,6 +224,14 @@ class Settings(BaseSettings):
     def eventsourcing_env(self) -> dict[str, str]:
         """The eventsourcing environment of a running process: it never creates tables."""
         return eventsourcing_env(self.database, pool_size=self.postgres_pool_size)
+
+
+def retry_schedule(text: str) -> tuple[timedelta, ...]:
+    """``5s,30s,2m`` as durations (ValueError naming the bad one)."""
+    try:
+        return tuple(duration(part, "DISPUTES_WEBHOOK_RETRY_SCHEDULE") for part in text.split(",") if part.strip())
+    except DisputesError as bad:
+        raise ValueError(bad.detail) from None
 
 
 # --- production refuses unsafe settings ----------------------------------------------------------

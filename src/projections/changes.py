@@ -21,25 +21,12 @@ from eventsourcing.utils import get_topic
 from disputes.domain.claim import Claim
 from disputes.domain.parties import Actor, Role
 from disputes.domain.policy import Deadline, Windows
+from disputes.domain.policy import deadline_party as deadline_party  # the views import it from here
 
 _new_tuple = tuple.__new__
 CLAIM_TOPIC_PREFIX = get_topic(Claim) + "."
 """Topics of claim events start with this (``disputes.domain.claim:Claim.``)."""
 
-DEADLINE_PARTY: dict[str, str] = {
-    "merchant_response": "merchant",
-    "offer_answer": "buyer",
-    "mediation_request": "buyer",
-    "return_shipment": "buyer",
-    "merchant_refund": "merchant",
-    "evidence_from_buyer": "buyer",
-    "evidence_from_merchant": "merchant",
-}
-"""Whose move each deadline waits for."""
-
-
-def deadline_party(name: str) -> str:
-    return DEADLINE_PARTY.get(name, "platform")
 
 
 class ClaimState(NamedTuple):

@@ -38,6 +38,11 @@ class DeadlinesView:
     """A page of the due deadlines after a (due_at, claim_id, name) key: every one is reached, however
     many the engine cannot fire stand before it."""
     NEXT = "SELECT MIN(due_at) FROM read_deadlines WHERE fired = 0"
+    UPCOMING = (
+        "SELECT claim_id, name, due_at FROM read_deadlines WHERE fired = 0 AND due_at > ? AND due_at <= ? "
+        "ORDER BY due_at, claim_id, name LIMIT ?"
+    )
+    """Open deadlines still ahead, up to a horizon (what the reminder engine looks at)."""
     UNFIXED = "SELECT DISTINCT claim_id FROM read_deadlines WHERE rule IS NULL ORDER BY claim_id LIMIT ?"
 
 
@@ -104,6 +109,14 @@ def due_deadlines(
     ``after`` key (the last of the page before)."""
     key = (after.due_at, after.due_at, after.claim_id, after.claim_id, after.name)
     rows: list[Any] = conn.query(DeadlinesView.DUE, (time_text(now), *key, limit))
+    return [DueDeadline(str(c), str(n), str(d)) for c, n, d in rows]
+
+
+def upcoming_deadlines(
+    conn: ViewConnection, now: datetime, horizon: datetime, limit: int = 10_000
+) -> list[DueDeadline]:
+    """Open deadlines due after ``now`` and by ``horizon``, earliest first."""
+    rows: list[Any] = conn.query(DeadlinesView.UPCOMING, (time_text(now), time_text(horizon), limit))
     return [DueDeadline(str(c), str(n), str(d)) for c, n, d in rows]
 
 

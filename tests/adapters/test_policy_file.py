@@ -123,3 +123,24 @@ def test_an_explicit_policy_version_names_the_overridden_policy(monkeypatch: pyt
 def test_a_missing_policy_file_is_one_clear_error(tmp_path: Path) -> None:
     with pytest.raises(PolicyFileError, match="cannot read the policy file"):
         load_policy(tmp_path / "nowhere.toml")
+
+
+def test_reminder_lead_times_default_to_24_and_2_hours_and_a_policy_file_sets_them() -> None:
+    assert load_policy().reminders.lead_times == (timedelta(hours=24), timedelta(hours=2))
+    policy = parse_policy('version = "r1"\n[reminders]\nlead_times = ["30m", "3d"]\n')
+    assert policy.reminders.lead_times == (timedelta(days=3), timedelta(minutes=30))
+    assert Settings(policy_file=None).policy().reminders.lead_times == (timedelta(hours=24), timedelta(hours=2))
+
+
+@pytest.mark.parametrize(
+    ("table", "complaint"),
+    [
+        ('lead_times = "24h"', "must be a list of durations"),
+        ('lead_times = ["24h", "24h"]', "must differ"),
+        ('lead_times = ["soon"]', "lead_times must be a duration"),
+        ('leads = ["2h"]', "leads"),
+    ],
+)
+def test_bad_reminder_lead_times_are_refused_with_a_reason(table: str, complaint: str) -> None:
+    with pytest.raises(PolicyFileError, match=complaint):
+        parse_policy(f'version = "r1"\n[reminders]\n{table}\n')

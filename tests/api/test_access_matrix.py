@@ -60,6 +60,13 @@ class World:
     def head(self) -> int:
         return self.api.container.app.recorder.max_notification_id() or 0
 
+    def webhook_id(self) -> str:
+        subscription, _ = self.api.container.webhooks.add(
+            url="https://hooks.example.com/in", event_types=["*"], description="", created_by="admin:adm1",
+            position=self.head(), now=self.api.clock(),
+        )
+        return subscription.id
+
 
 def _order_body() -> dict[str, Any]:
     """The shared order's facts again, as the platform sends them (200: nothing changes)."""
@@ -110,6 +117,13 @@ EXAMPLES: dict[tuple[str, str], Example] = {
     ("POST", "/principals"): lambda w: {"json": {"role": "buyer", "id": f"new-{next(_numbers)}"}},
     ("GET", "/principals"): lambda w: {},
     ("DELETE", "/principals/{token_id}"): lambda w: {},
+    ("POST", "/webhooks"): lambda w: {"json": {"url": "https://hooks.example.com/in", "event_types": ["*"]}},
+    ("GET", "/webhooks"): lambda w: {},
+    ("GET", "/webhooks/{webhook_id}"): lambda w: {},
+    ("DELETE", "/webhooks/{webhook_id}"): lambda w: {},
+    ("GET", "/webhooks/{webhook_id}/deliveries"): lambda w: {"params": {"status": "pending"}},
+    ("POST", "/webhooks/{webhook_id}/redelivery"): _body({"from_position": 1}),
+    ("GET", "/events"): lambda w: {"params": {"after": 0, "limit": 5}},
     **{("POST", f"/claims/{{claim_id}}/{name}"): _body(body) for name, body in COMMAND_EXAMPLES.items()},
 }
 VARIANT_PARAMS = {frozenset({"as_of_version", "as_of"}): {"as_of_version": 1}}
@@ -157,6 +171,7 @@ def _request(world: World, rule: Rule, allowed: bool) -> tuple[str, str, dict[st
         merchant_id="m1",
         order_id=SHARED_ORDER,
         token_id=world.throwaway_token_id() if "{token_id}" in rule.path else "",
+        webhook_id=world.webhook_id() if "{webhook_id}" in rule.path else "",
     )
     return rule.method, path, kwargs
 

@@ -15,6 +15,7 @@ from disputes.domain.policy import (
     DeadlineRule,
     Eligibility,
     Policy,
+    Reminders,
     ScorecardThresholds,
     Windows,
     time_zone,
@@ -91,7 +92,7 @@ def _unknown(table: dict[str, Any], known: set[str] | tuple[str, ...], where: st
 
 
 def _policy(data: dict[str, Any]) -> Policy:
-    _unknown(data, {"version", "timezone", "windows", "eligibility", "scorecard", "rules"}, "the policy")
+    _unknown(data, {"version", "timezone", "windows", "eligibility", "scorecard", "rules", "reminders"}, "the policy")
     version = data.get("version")
     if not isinstance(version, str) or not version.strip():
         raise PolicyFileError("a policy needs a `version` string")
@@ -140,7 +141,21 @@ def _policy(data: dict[str, Any]) -> Policy:
         rules=_rules(_table(data, "rules")),
         eligibility=Eligibility(**flags),
         scorecard=ScorecardThresholds(**tiers),
+        reminders=_reminders(_table(data, "reminders")),
     )
+
+
+def _reminders(table: dict[str, Any]) -> Reminders:
+    _unknown(table, {"lead_times"}, "[reminders]")
+    leads = table.get("lead_times")
+    if leads is None:
+        return Reminders()
+    if not isinstance(leads, list):
+        raise PolicyFileError('[reminders] lead_times must be a list of durations, such as ["24h", "2h"]')
+    try:
+        return Reminders(tuple(duration(lead, "[reminders] lead_times") for lead in leads))
+    except InvalidValue as refused:
+        raise PolicyFileError(f"[reminders] {refused.detail}") from None
 
 
 def _rules(table: dict[str, Any]) -> tuple[DeadlineRule, ...]:

@@ -22,6 +22,7 @@ from disputes.api.routes import (
     claims,
     commands,
     documentation,
+    events,
     exports,
     health,
     orders,
@@ -30,13 +31,16 @@ from disputes.api.routes import (
     reports,
     scorecards,
     standing,
+    webhooks,
 )
 from disputes.api.tracing import install_tracing
 from disputes.bootstrap import (
     Container,
     bootstrap,
     start_deadline_engine,
+    start_deliveries,
     start_projections,
+    start_reminder_engine,
     start_standing_engine,
 )
 from disputes.settings import Settings, check_production
@@ -63,9 +67,13 @@ def create_app(container: Container | None = None) -> FastAPI:
         api.state.read_side = projections.read_side
         deadlines = start_deadline_engine(container)  # unless DISPUTES_DEADLINES_IN_PROCESS=false
         standing_engine = start_standing_engine(container)  # the same setting
+        reminders = start_reminder_engine(container)  # the same setting
+        deliveries = start_deliveries(container)  # unless DISPUTES_DELIVERIES_IN_PROCESS=false
         try:
             yield
         finally:
+            deliveries.stop()
+            reminders.stop()
             provider = getattr(api.state, "tracer_provider", None)
             if provider is not None:
                 provider.shutdown()
@@ -109,6 +117,8 @@ def create_app(container: Container | None = None) -> FastAPI:
     # Outermost: every answer, even a CORS preflight or a refused body, carries the headers.
     api.add_middleware(SecurityHeadersMiddleware, hsts=settings.env == "production")
     for routes in (claims, commands, orders, queue, scorecards, reports, standing, exports, principals, health, documentation):
+        api.include_router(routes.router)
+    for routes in (webhooks, events):  # events out (docs/events.md)
         api.include_router(routes.router)
     openapi.install(api)
     install_tracing(api)  # only with OTEL_EXPORTER_OTLP_ENDPOINT and the otel extra

@@ -17,7 +17,7 @@ from prometheus_client.metrics_core import Metric
 
 from disputes.adapters.metrics import registry_with
 from disputes.audit.health import seal_metrics
-from disputes.bootstrap import Container
+from disputes.bootstrap import Container, outbox_status
 from projections.readside import ReadSide, lag_metrics
 
 Gauges = Callable[[Container, ReadSide], Iterable[Metric]]
@@ -58,7 +58,27 @@ def pools(container: Container, read_side: ReadSide) -> Iterable[Metric]:
     return [size, idle, waiting]
 
 
-GAUGES: tuple[Gauges, ...] = (up, head, seal, projections, pools)
+def events_out(container: Container, read_side: ReadSide) -> Iterable[Metric]:
+    """Webhook deliveries by status and, with NATS configured, the stream's position and lag."""
+    status = outbox_status(container)
+    deliveries = GaugeMetricFamily(
+        "disputes_webhook_deliveries", "Webhook deliveries by status.", labels=["status"]
+    )
+    for name, count in status["webhook_deliveries"].items():
+        deliveries.add_metric([name], count)
+    yield deliveries
+    if status["nats"] is not None:
+        yield GaugeMetricFamily(
+            "disputes_nats_position", "Last store position published to the NATS stream.",
+            status["nats"]["position"],
+        )
+        yield GaugeMetricFamily(
+            "disputes_nats_lag_events", "Events recorded but not yet published to the NATS stream.",
+            status["nats"]["lag"],
+        )
+
+
+GAUGES: tuple[Gauges, ...] = (up, head, seal, projections, pools, events_out)
 
 
 class _ContainerGauges:

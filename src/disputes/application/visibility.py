@@ -55,6 +55,8 @@ PAST_VIEWERS: Who = MEDIATOR | AUDITOR
 """Who may see a claim as it stood at an earlier version or time."""
 ORDER_VIEWERS: Who = PLATFORM | OWN_BUYER | OWN_MERCHANT | MEDIATOR | AUDITOR
 """Who may know that an order is recorded: the platform, its buyer and merchant, mediators, auditors."""
+FEED_READERS: Who = AUDITOR | PLATFORM
+"""Who may read the event feed (every event of the store, as it is sent out): auditors and the platform."""
 MERCHANT_RECORD_VIEWERS: Who = EVERYONE - {(Role.MERCHANT, Relation.OTHER)}
 """Who may know of a merchant's record: everyone but other merchants (it stays between the merchant and
 the platform)."""

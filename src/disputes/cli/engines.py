@@ -18,6 +18,7 @@ from disputes.adapters.metrics import registry_with
 from disputes.bootstrap import Container, build_runner
 from disputes.cli.common import opened_container, port_number, stop_on_signals
 from disputes.engines.deadlines import DeadlineEngine, TickResult
+from disputes.engines.reminders import ReminderEngine
 from disputes.engines.standing import StandingEngine, StandingTick
 from projections.store import ViewStore
 
@@ -64,13 +65,15 @@ def _run(container: Container, *, once: bool) -> int:
     engine = DeadlineEngine(container.app, ViewStore(database), before_tick=runner.run_until_caught_up)
     # The deadline engine's round catches the views up first; a crossing it causes shows next round.
     standing = StandingEngine(container.app, ViewStore(database), before_tick=runner.run_until_caught_up)
+    reminders = ReminderEngine(container.app, ViewStore(database))
     try:
         if once:
             result = engine.tick()
             changes = standing.tick()
+            reminded = reminders.tick()
             _report(result, changes)
             print(
-                f"fired {len(result.fired)}, skipped {result.skipped}; "
+                f"fired {len(result.fired)}, skipped {result.skipped}; reminders {len(reminded.sent)}; "
                 f"standings changed {len(changes.recorded)} of {changes.reviewed} reviewed",
                 file=sys.stderr,
             )
@@ -83,10 +86,12 @@ def _run(container: Container, *, once: bool) -> int:
             while not stop.is_set():
                 try:
                     _report(engine.tick(), standing.tick())
+                    reminders.tick()
                 except Exception as error:  # logged and retried, as the in-process engines do
                     print(f"engines: {type(error).__name__}: {error}", file=sys.stderr)
                     engine.close()
                     standing.close()
+                    reminders.close()
                     runner.close()
                 stop.wait(container.settings.deadline_poll_seconds)
         print("stopped", file=sys.stderr)
@@ -94,4 +99,5 @@ def _run(container: Container, *, once: bool) -> int:
     finally:
         engine.close()
         standing.close()
+        reminders.close()
         runner.close()

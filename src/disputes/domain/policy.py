@@ -198,6 +198,40 @@ class ScorecardThresholds:
     watch_min: int = 60
 
 
+DEADLINE_PARTY: dict[str, str] = {
+    "merchant_response": "merchant",
+    "offer_answer": "buyer",
+    "mediation_request": "buyer",
+    "return_shipment": "buyer",
+    "merchant_refund": "merchant",
+    "evidence_from_buyer": "buyer",
+    "evidence_from_merchant": "merchant",
+}
+"""Whose move each deadline waits for (the platform's for the others)."""
+
+
+def deadline_party(name: str) -> str:
+    return DEADLINE_PARTY.get(name, "platform")
+
+
+DEFAULT_REMINDER_LEADS: tuple[timedelta, ...] = (timedelta(hours=24), timedelta(hours=2))
+
+
+@dataclass(frozen=True)
+class Reminders:
+    """How long before an open deadline the party who must act is reminded, once per lead time."""
+
+    lead_times: tuple[timedelta, ...] = DEFAULT_REMINDER_LEADS
+
+    def __post_init__(self) -> None:
+        if any(lead <= timedelta(0) for lead in self.lead_times):
+            raise InvalidValue("reminder lead times must be positive")
+        if len(set(self.lead_times)) != len(self.lead_times):
+            raise InvalidValue("reminder lead times must differ")
+        # Longest first: the order in which they come due.
+        object.__setattr__(self, "lead_times", tuple(sorted(self.lead_times, reverse=True)))
+
+
 DEFAULT_RULES: tuple[DeadlineRule, ...] = (
     DeadlineRule("merchant-silent-accepts", "merchant_response", AutoOutcome.ACCEPT_CLAIM),
     DeadlineRule("buyer-silent-offer-lapses", "offer_answer", AutoOutcome.LAPSE_OFFER),
@@ -218,6 +252,7 @@ class Policy:
     rules: tuple[DeadlineRule, ...] = DEFAULT_RULES
     eligibility: Eligibility = Eligibility()
     scorecard: ScorecardThresholds = ScorecardThresholds()
+    reminders: Reminders = Reminders()
 
     def __post_init__(self) -> None:
         seen: set[str] = set()

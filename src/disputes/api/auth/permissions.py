@@ -31,6 +31,7 @@ from disputes.application.visibility import (
     BUYER,
     CLAIM_VIEWERS,
     EVERYONE,
+    FEED_READERS,
     MEDIATOR,
     MERCHANT,
     MERCHANT_RECORD_READERS,
@@ -203,6 +204,14 @@ RULES: tuple[Rule, ...] = (
     Rule("POST", "/principals", ADMIN),
     Rule("GET", "/principals", ADMIN),
     Rule("DELETE", "/principals/{token_id}", ADMIN),
+    # events out (API.md v1.1, "Events out")
+    Rule("POST", "/webhooks", ADMIN),
+    Rule("GET", "/webhooks", ADMIN),
+    Rule("GET", "/webhooks/{webhook_id}", ADMIN),
+    Rule("DELETE", "/webhooks/{webhook_id}", ADMIN),
+    Rule("GET", "/webhooks/{webhook_id}/deliveries", ADMIN),
+    Rule("POST", "/webhooks/{webhook_id}/redelivery", ADMIN),
+    Rule("GET", "/events", FEED_READERS),
     # operations, and the API's own document
     public("GET", "/healthz"),
     public("GET", "/readyz"),

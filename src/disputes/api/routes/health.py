@@ -10,6 +10,7 @@ from disputes.api.deps import App, ContainerDep, Reads
 from disputes.api.problems import problem
 from disputes.api.schemas.health import Health
 from disputes.audit.health import seal_readiness
+from disputes.bootstrap import outbox_status
 
 router = APIRouter(tags=["operations"])
 
@@ -27,6 +28,7 @@ def readyz(app: App, read_side: Reads, container: ContainerDep) -> JSONResponse:
         head = app.recorder.max_notification_id() or 0
         lag = {status.name: status.lag for status in read_side.statuses()}
         seal = seal_readiness(app, container.settings.database)
+        events_out = outbox_status(container)
     except Exception as e:  # the store is down or unreachable: not ready, and say why
         return problem(
             503,
@@ -36,7 +38,8 @@ def readyz(app: App, read_side: Reads, container: ContainerDep) -> JSONResponse:
             headers={"Retry-After": "5"},
         )
     return JSONResponse(
-        {"status": "ready", "store": {"head_position": head}, "projections_lag": lag, "seal": seal}
+        {"status": "ready", "store": {"head_position": head}, "projections_lag": lag, "seal": seal,
+         "events_out": events_out}
     )
 
 
