@@ -50,8 +50,11 @@ def test_a_buyer_reads_their_own_new_claim_at_once_with_min_position(reads_api: 
     assert timeline["next"] == [
         {
             "who": "merchant",
-            "text": "The merchant accepts, rejects or offers a partial refund.",
+            "text": "Merchant m1 accepts, rejects or offers a partial refund.",
             "due_at": "2026-11-22T09:00:00Z",
+            "due": "22 Nov 2026, 09:00 UTC",
+            "if_missed": "If nothing is done by 22 Nov 2026, 09:00 UTC, the claim is accepted as claimed.",
+            "rule_url": "/policy#merchant_response",
         }
     ]
 

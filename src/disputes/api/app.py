@@ -13,6 +13,7 @@ from disputes.api import openapi, problems
 from disputes.api.auth.access import check_app, enforce
 from disputes.api.middleware.idempotency import IdempotencyMiddleware
 from disputes.api.middleware.input_guard import InputGuardMiddleware
+from disputes.api.middleware.language import LanguageMiddleware
 from disputes.api.middleware.metrics import count_requests
 from disputes.api.middleware.security import SecurityHeadersMiddleware
 from disputes.api.routes import (
@@ -89,6 +90,8 @@ def create_app(container: Container | None = None) -> FastAPI:
             allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "If-Match"],
             expose_headers=["ETag", "Location", "X-Disputes-Position", "Idempotent-Replayed"],
         )
+    # Every answer in the caller's language (Accept-Language, else the policy's), with Content-Language.
+    api.add_middleware(LanguageMiddleware, default_language=container.app.policy.default_language)
     # Outermost: every answer, even a CORS preflight or a refused body, carries the headers.
     api.add_middleware(SecurityHeadersMiddleware, hsts=settings.env == "production")
     for routes in (claims, commands, orders, queue, scorecards, reports, standing, exports, principals, health):

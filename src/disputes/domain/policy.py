@@ -10,7 +10,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from disputes.domain.errors import InvalidValue
-from disputes.domain.vocabulary import ClaimStatus
+from disputes.domain.vocabulary import LANGUAGES, ClaimStatus
 
 
 @dataclass(frozen=True)
@@ -218,8 +218,14 @@ class Policy:
     rules: tuple[DeadlineRule, ...] = DEFAULT_RULES
     eligibility: Eligibility = Eligibility()
     scorecard: ScorecardThresholds = ScorecardThresholds()
+    default_language: str = "en"
+    """The language of people's words when a request asks for none of ours (``Accept-Language``)."""
 
     def __post_init__(self) -> None:
+        if self.default_language not in LANGUAGES:
+            raise InvalidValue(
+                f"default_language must be one of {', '.join(LANGUAGES)}, not {self.default_language!r}"
+            )
         seen: set[str] = set()
         for rule in self.rules:
             allowed = ALLOWED_OUTCOMES.get(rule.deadline)
