@@ -120,6 +120,7 @@ class Settings(BaseSettings):
             rules=policy.rules,
             eligibility=policy.eligibility,
             scorecard=ScorecardThresholds(self.scorecard_good_min, self.scorecard_watch_min),
+            default_language=policy.default_language,
         )
         return self
 
