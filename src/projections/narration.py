@@ -101,6 +101,7 @@ class Narrator:
             rule = self.policy.rule_for(deadline)
             due = self.when(step["due_at"])
             answer["due"] = due
-            answer["if_missed"] = self.t("if_missed." + rule.outcome.value, due=due)
+            outcome = text(self.language, "policy.outcome." + rule.outcome.value)
+            answer["if_missed"] = self.t("if_missed", due=due, outcome=outcome)
             answer["rule_url"] = "/policy#" + policy_anchor(deadline)
         return answer

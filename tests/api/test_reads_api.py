@@ -53,7 +53,8 @@ def test_a_buyer_reads_their_own_new_claim_at_once_with_min_position(reads_api: 
             "text": "Merchant m1 accepts, rejects or offers a partial refund.",
             "due_at": "2026-11-22T09:00:00Z",
             "due": "22 Nov 2026, 09:00 UTC",
-            "if_missed": "If nothing is done by 22 Nov 2026, 09:00 UTC, the claim is accepted as claimed.",
+            "if_missed": "If nothing is done by 22 Nov 2026, 09:00 UTC: the claim is accepted as claimed: "
+            "a refund-only claim is refunded at the amount claimed, other claims wait for the return.",
             "rule_url": "/policy#merchant_response",
         }
     ]

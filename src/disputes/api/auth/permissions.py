@@ -211,6 +211,8 @@ RULES: tuple[Rule, ...] = (
     public("GET", "/docs"),
     public("GET", "/docs/oauth2-redirect"),
     public("GET", "/redoc"),
+    # the published rules (API.md v1.1, "Language, rules and rights")
+    public("GET", "/policy"),
 )
 
 
