@@ -4,7 +4,7 @@ published rule and the published outcome."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import timedelta
 from typing import Any
@@ -12,11 +12,9 @@ from typing import Any
 import pytest
 
 from disputes.application.rules import published
-from disputes.bootstrap import Container
 from disputes.domain.policy import AutoOutcome, DeadlineRule, Policy
 from disputes.engines.deadlines import DeadlineEngine
 from projections.runner import ProjectionRunner
-from projections.store import ViewStore
 from support.views import Claims, ManualClock, buyer, mediator, merchant
 
 Setup = Callable[[Claims], str]
@@ -85,15 +83,6 @@ EFFECTS = {
     "record_only": (None, None),
 }
 """What the engine records for each published outcome, and the status it leaves (None: unchanged)."""
-
-
-@pytest.fixture
-def engine(container: Container) -> Iterator[DeadlineEngine]:
-    built = DeadlineEngine(container.app, ViewStore(container.settings.database))
-    try:
-        yield built
-    finally:
-        built.close()
 
 
 def _automatic(claims: Claims, claim_id: str) -> list[tuple[str, Any]]:
