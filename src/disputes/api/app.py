@@ -17,6 +17,7 @@ from disputes.api.middleware.language import LanguageMiddleware
 from disputes.api.middleware.metrics import count_requests
 from disputes.api.middleware.security import SecurityHeadersMiddleware
 from disputes.api.routes import (
+    case_file,
     claims,
     commands,
     exports,
@@ -95,7 +96,7 @@ def create_app(container: Container | None = None) -> FastAPI:
     api.add_middleware(LanguageMiddleware, default_language=container.app.policy.default_language)
     # Outermost: every answer, even a CORS preflight or a refused body, carries the headers.
     api.add_middleware(SecurityHeadersMiddleware, hsts=settings.env == "production")
-    for routes in (claims, commands, orders, queue, scorecards, reports, standing, exports, principals, health, policy):
+    for routes in (claims, commands, orders, queue, scorecards, reports, standing, exports, principals, health, policy, case_file):
         api.include_router(routes.router)
     openapi.install(api)
     check_app(api)  # a route without a rule in the permission matrix is never served

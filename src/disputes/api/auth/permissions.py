@@ -187,6 +187,7 @@ RULES: tuple[Rule, ...] = (
     on_claim("GET", "", PAST_VIEWERS, query=("as_of_version", "as_of")),
     on_claim("GET", "/history", CLAIM_VIEWERS),
     on_claim("GET", "/timeline", CLAIM_VIEWERS),
+    on_claim("GET", "/case-file", OWN_BUYER | OWN_MERCHANT | MEDIATOR | AUDITOR),
     # reads of the views
     Rule("GET", "/claims", BUYER | MERCHANT | MEDIATOR | AUDITOR),
     Rule("GET", "/queue", MEDIATOR),
