@@ -40,8 +40,12 @@ class Row:
     data: dict[str, Any]
 
 
-def _table(head: Iterable[str], rows: Iterable[Iterable[str]], *, classes: dict[int, str] | None = None) -> str:
+def _table(head: Iterable[str] | None, rows: Iterable[Iterable[str]], *, classes: dict[int, str] | None = None) -> str:
+    """A table; with ``head`` None, one of facts (the first cell of each row is its name)."""
     classes = classes or {}
+    if head is None:
+        facts = "".join(f"<tr><th>{e(name)}</th><td>{e(value)}</td></tr>" for name, value in rows)
+        return f"<table><tbody>{facts}</tbody></table>"
     head_html = "".join(f"<th>{e(cell)}</th>" for cell in head)
     body = "".join(
         "<tr>"
@@ -100,7 +104,7 @@ class CaseFile:
         return rows
 
     def _facts(self, pairs: Iterable[tuple[str, str]]) -> str:
-        return _table(["", ""], [(self.t(f"field.{k}"), v) for k, v in pairs])
+        return _table(None, [(self.t(f"field.{k}"), v) for k, v in pairs])
 
     def _order(self) -> str:
         claim = self.claim
