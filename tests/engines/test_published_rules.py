@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from disputes.application.rules import published
+from disputes.domain import errors
 from disputes.domain.policy import AutoOutcome, DeadlineRule, Policy
 from disputes.engines.deadlines import DeadlineEngine
 from projections.runner import ProjectionRunner
@@ -146,3 +147,19 @@ def test_another_policy_publishes_its_own_window_and_outcome_and_the_engine_foll
     runner.run_until_caught_up()
     assert [f.claim_id for f in engine.tick().fired] == [claim_id]
     assert _automatic(claims, claim_id)[-1] == ("MediationForced", "merchant-silent-mediates")
+
+
+def test_the_published_no_reason_return_window_and_not_received_condition_are_what_opening_enforces(
+    claims: Claims, clock: ManualClock
+) -> None:
+    eligibility = {item["id"]: item for item in published(claims.app.policy)["eligibility"]}
+    days = eligibility["no_reason_return"]["days"]
+    assert f"{days} days" in eligibility["no_reason_return"]["text"]["en"]
+    no_reason = {"kind": "return_and_refund", "reason": "no_reason_return"}
+
+    assert claims.open(**no_reason, delivered_at=clock() - timedelta(days=days))  # the last day
+    with pytest.raises(errors.NoReasonReturnWindowClosed):
+        claims.open(**no_reason, delivered_at=clock() - timedelta(days=days + 1))
+    assert "not_received" in eligibility
+    with pytest.raises(errors.NotReceivedButDelivered):
+        claims.open(reason="not_received", delivered_at=clock() - timedelta(days=1))
