@@ -11,15 +11,10 @@ from datetime import datetime
 from typing import Any
 
 from disputes.domain.parties import Actor, Role
-from disputes.domain.policy import Policy
+from disputes.domain.policy import Policy, deadline_key
 from disputes.i18n import moment, money, text
 
 _OWN_ROLES = (Role.BUYER, Role.MERCHANT, Role.MEDIATOR)
-
-
-def policy_anchor(deadline: str) -> str:
-    """The section of ``GET /policy`` that states a deadline's rule (``evidence_from_buyer`` -> evidence_request)."""
-    return "evidence_request" if deadline.startswith("evidence_from_") else deadline
 
 
 @dataclass(frozen=True)
@@ -103,5 +98,5 @@ class Narrator:
             answer["due"] = due
             outcome = text(self.language, "policy.outcome." + rule.outcome.value)
             answer["if_missed"] = self.t("if_missed", due=due, outcome=outcome)
-            answer["rule_url"] = "/policy#" + policy_anchor(deadline)
+            answer["rule_url"] = "/policy#" + deadline_key(deadline)
         return answer

@@ -43,6 +43,7 @@ def test_a_buyer_reads_their_own_new_claim_at_once_with_min_position(reads_api: 
             "due_at": "2026-11-22T09:00:00Z",
             "rule": "merchant-silent-accepts",
             "policy_version": "2026-11",
+            "rule_url": "/policy#merchant_response",
         }
     ]
     timeline = read(reads_api, "b1", f"/claims/{claim_id}/timeline", min_position=at)

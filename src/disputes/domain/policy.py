@@ -272,8 +272,14 @@ class Policy:
 
     def rule_for(self, deadline: str) -> DeadlineRule:
         """The rule of a deadline name as claims show it (``evidence_from_buyer`` -> evidence_request)."""
-        key = "evidence_request" if deadline.startswith("evidence_from_") else deadline
+        key = deadline_key(deadline)
         for rule in self.rules:
             if rule.deadline == key:
                 return rule
         return DeadlineRule(f"{key}-recorded", key, AutoOutcome.RECORD_ONLY)
+
+
+def deadline_key(deadline: str) -> str:
+    """The deadline a rule names for a deadline as claims show it (``evidence_from_buyer`` ->
+    ``evidence_request``): also its section of the published rules (``/policy#evidence_request``)."""
+    return "evidence_request" if deadline.startswith("evidence_from_") else deadline
