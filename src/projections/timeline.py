@@ -123,6 +123,7 @@ def claim_timeline(
             "type": type_,
             "actor": {"role": role, "id": actor_id},
             "status": status,
+            "when": narrator.when(at),
             "code": code,
             "text": narrator.event(code, json.loads(params), role, actor_id),
         }

@@ -57,6 +57,7 @@ def test_a_chinese_buyer_reads_the_case_in_chinese_and_the_merchant_reads_it_in_
     story, told = chinese.json(), english.json()
     assert story["entries"][0]["text"].startswith("您就订单 ") and "申请金额 ¥80.00" in story["entries"][0]["text"]
     assert story["entries"][1]["text"] == "商家 m1提出改为退款 ¥30.00。"
+    assert (story["entries"][0]["at"], story["entries"][0]["when"]) == ("2026-11-20T09:00:00Z", "2026年11月20日 17:00 +0800")
     [step] = story["next"]
     assert step["text"] == "请接受或拒绝商家的方案。"
     assert step["due"] == "2026年11月22日 17:00 +0800"  # 48 h after 09:00 UTC, told in Shanghai time

@@ -96,7 +96,9 @@ def create_app(container: Container | None = None) -> FastAPI:
     api.add_middleware(LanguageMiddleware, default_language=container.app.policy.default_language)
     # Outermost: every answer, even a CORS preflight or a refused body, carries the headers.
     api.add_middleware(SecurityHeadersMiddleware, hsts=settings.env == "production")
-    for routes in (claims, commands, orders, queue, scorecards, reports, standing, exports, principals, health, policy, case_file):
+    for routes in (
+        claims, commands, orders, queue, scorecards, reports, standing, exports, principals, health, policy, case_file
+    ):
         api.include_router(routes.router)
     openapi.install(api)
     check_app(api)  # a route without a rule in the permission matrix is never served

@@ -101,7 +101,7 @@ class Catalogues:
             message = self._flat[language][key]
         except KeyError:
             raise MissingMessage(f"no message {key!r} in {language}") from None
-        return message.format_map(params) if params else message
+        return message.format_map(params)
 
 
 CATALOGUES = Catalogues.load()

@@ -15,6 +15,7 @@ class TimelineEntry(BaseModel):
     at: datetime
     type: str
     actor: ActorPublic
+    when: str = Field(description="the time for people: your language, the policy's time zone")
     status: ClaimStatus = Field(description="the claim's status after this step")
     code: str = Field(description="the message this entry is told with (docs/language.md)", examples=["refunded"])
     text: str = Field(description="what happened, in your language, written to you")
