@@ -90,3 +90,16 @@ def test_problems_answer_in_the_policy_language_and_in_english_when_asked(reads_
     assert hidden.status_code == asked.status_code == 404
     assert (hidden.json()["title"], hidden.headers["Content-Language"]) == ("未找到申请", "zh-CN")
     assert (asked.json()["title"], asked.headers["Content-Language"]) == ("Claim not found", "en")
+
+
+def test_the_mediators_queue_says_what_each_claim_waits_for_in_the_readers_language(reads_api: Api) -> None:
+    claim = reads_api.open_claim()
+    reads_api.act("m1", claim["id"], "merchant-response", {"decision": "reject"})
+    asked = reads_api.post("b1", f"/claims/{claim['id']}/mediation-request", json={"reason": "Please decide."})
+    position = {"min_position": asked.headers["X-Disputes-Position"]}
+
+    chinese = reads_api.get("med1", "/queue", params=position).json()["items"]
+    english = reads_api.get("med1", "/queue", params=position, headers={"Accept-Language": "en"}).json()["items"]
+
+    assert [(i["action"], i["action_code"]) for i in chinese] == [("指派调解员", "assign_mediator")]
+    assert [(i["action"], i["action_code"]) for i in english] == [("assign a mediator", "assign_mediator")]

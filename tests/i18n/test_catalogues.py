@@ -26,7 +26,7 @@ def _error_codes(cls: type[errors.DisputesError]) -> set[str]:
 
 def test_every_message_exists_in_every_language_with_the_same_fields() -> None:
     assert set(CATALOGUES.messages) == set(LANGUAGES)
-    assert {"timeline", "problems", "validation", "access"} <= set(groups())
+    assert {"timeline", "problems", "validation", "access", "policy", "casefile", "queue"} <= set(groups())
     assert CATALOGUES.problems() == []
 
 
