@@ -71,21 +71,6 @@ class QueueView:
     ORDER = f" ORDER BY {_RANK}, urgency LIMIT ?"
 
 
-_WAITING = frozenset(
-    {
-        S.AWAITING_MERCHANT,
-        S.OFFER_PENDING,
-        S.OFFER_DECLINED,
-        S.MERCHANT_REJECTED,
-        S.AWAITING_RETURN,
-        S.RETURN_IN_TRANSIT,
-        S.REFUND_PENDING,
-        S.FULFILMENT_PENDING,
-        S.REFUNDED,
-    }
-)
-
-
 def action(state: ClaimState) -> tuple[bool, str]:
     """Whether the platform must act now, and the code of what the claim waits for (``queue.action.<code>``
     in the catalogues: the row holds no words)."""
@@ -104,7 +89,7 @@ def action(state: ClaimState) -> tuple[bool, str]:
         return True, "close_case"
     if status in (S.REFUNDED, S.FULFILMENT_PENDING) and state.mediator_id is not None:
         return True, "confirm_and_close"
-    return False, f"wait.{status}" if status in _WAITING else "wait.other"
+    return False, "wait.other" if status in TERMINAL_STATUSES else f"wait.{status}"
 
 
 def urgency(state: ClaimState) -> str:
