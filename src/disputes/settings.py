@@ -147,6 +147,7 @@ class Settings(BaseSettings):
             eligibility=policy.eligibility,
             scorecard=ScorecardThresholds(self.scorecard_good_min, self.scorecard_watch_min),
             reminders=policy.reminders,
+            default_language=policy.default_language,
         )
         return self
 

@@ -30,6 +30,7 @@ from decimal import Decimal
 from typing import Any
 
 from disputes.domain.vocabulary import TERMINAL_STATUSES, ClaimStatus
+from disputes.i18n import DEFAULT_LANGUAGE, text
 from projections.changes import Change, ClaimState
 from projections.runner import Projection
 from projections.store import Table, ViewConnection, amount_text, time_text
@@ -71,34 +72,24 @@ class QueueView:
 
 
 def action(state: ClaimState) -> tuple[bool, str]:
-    """Whether the platform must act now, and what the claim waits for."""
+    """Whether the platform must act now, and the code of what the claim waits for (``queue.action.<code>``
+    in the catalogues: the row holds no words)."""
     status = state.status
     if status == S.UNDER_MEDIATION:
         if state.mediator_id is None:
-            return True, "assign a mediator"
+            return True, "assign_mediator"
         if any(d.name.startswith("evidence_from_") for d in state.deadlines):
-            return True, "await the requested evidence, then decide"
+            return True, "await_evidence"
         return True, "decide"
     if status == S.UNDER_APPEAL:
-        return True, "decide the appeal"
+        return True, "decide_appeal"
     if status == S.ESCALATED_TO_LEGAL:
-        return True, "record the legal outcome"
+        return True, "record_legal_outcome"
     if status in (S.LEGAL_CONCLUDED, S.CLAIM_REJECTED):
-        return True, "close the case"
+        return True, "close_case"
     if status in (S.REFUNDED, S.FULFILMENT_PENDING) and state.mediator_id is not None:
-        return True, "confirm and close the case"
-    waiting: dict[str, str] = {
-        S.AWAITING_MERCHANT: "the merchant's answer",
-        S.OFFER_PENDING: "the buyer's answer to the offer",
-        S.OFFER_DECLINED: "a mediation request",
-        S.MERCHANT_REJECTED: "a mediation request",
-        S.AWAITING_RETURN: "the buyer's return shipment",
-        S.RETURN_IN_TRANSIT: "the merchant's receipt of the return",
-        S.REFUND_PENDING: "the refund",
-        S.FULFILMENT_PENDING: "the merchant's exchange or repair",
-        S.REFUNDED: "nothing; refunded",
-    }
-    return False, f"wait for {waiting.get(status, status)}"
+        return True, "confirm_and_close"
+    return False, "wait.other" if status in TERMINAL_STATUSES else f"wait.{status}"
 
 
 def urgency(state: ClaimState) -> str:
@@ -196,9 +187,14 @@ def decode_cursor(cursor: str) -> tuple[int, str]:
 
 
 def work_queue(
-    conn: ViewConnection, filters: QueueFilters, limit: int, cursor: str | None, now: datetime
+    conn: ViewConnection,
+    filters: QueueFilters,
+    limit: int,
+    cursor: str | None,
+    now: datetime,
+    language: str = DEFAULT_LANGUAGE,
 ) -> QueuePage:
-    """The claims the platform must act on, most urgent first."""
+    """The claims the platform must act on, most urgent first; each ``action`` in ``language``."""
     now_text = time_text(now)
     sql = QueueView.SELECT
     params: list[Any] = [now_text]
@@ -218,14 +214,16 @@ def work_queue(
         sql += QueueView.AFTER_CURSOR
         params.extend([rank, rank, after])
     rows = conn.query(sql + QueueView.ORDER, [*params, limit + 1])
-    items = [_item(row, now_text) for row in rows[:limit]]
+    items = [_item(row, now_text, language) for row in rows[:limit]]
     last = rows[limit - 1] if len(rows) > limit else None
     next_cursor = None if last is None else encode_cursor(int(last[-1]), last[-3])
     return QueuePage(items, next_cursor)
 
 
-def _item(row: Sequence[Any], now_text: str) -> dict[str, Any]:
+def _item(row: Sequence[Any], now_text: str, language: str) -> dict[str, Any]:
     item = dict(zip((*_NAMES, "flag", "rank"), row, strict=True))
+    item["action_code"] = item["action"]
+    item["action"] = text(language, "queue.action." + item["action"])
     item.pop("rank")
     due_name, due_at = item.pop("next_deadline_name"), item.pop("next_deadline_at")
     item["next_deadline"] = None if due_name is None else {"name": due_name, "due_at": due_at}

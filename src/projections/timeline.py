@@ -1,7 +1,9 @@
-"""Read model "timeline": each claim's progress in plain words, with what happens next and by when.
+"""Read model "timeline": each claim's progress, with what happens next and by when.
 
-Served at ``GET /claims/{id}/timeline`` to whoever may read the claim: its buyer and merchant,
-mediators and auditors.
+The rows hold message codes and their parameters, never words (:mod:`projections.wording`); a read
+tells them to its reader in the reader's language (:mod:`projections.narration`). Served at
+``GET /claims/{id}/timeline`` to whoever may read the claim: its buyer and merchant, mediators and
+auditors.
 """
 
 from __future__ import annotations
@@ -13,16 +15,21 @@ from typing import Any
 
 from disputes.application.visibility import may_see_claim
 from disputes.domain.parties import Actor
+from disputes.domain.policy import Policy
+from disputes.i18n import DEFAULT_LANGUAGE
 from projections.changes import Change
+from projections.narration import Narrator
 from projections.runner import Projection
 from projections.store import Table, ViewConnection, time_text
 from projections.wording import ROLE_VALUES, describe, next_steps
+
+DEFAULT = Policy()
 
 
 class TimelineView:
     ENTRIES = Table(
         "read_timeline",
-        ("claim_id", "version", "position", "at", "type", "actor_role", "actor_id", "status", "text"),
+        ("claim_id", "version", "position", "at", "type", "actor_role", "actor_id", "status", "code", "params"),
         ("claim_id", "version"),
     )
     HEADS = Table(
@@ -37,7 +44,7 @@ class TimelineView:
         "FROM read_timeline_heads WHERE claim_id = ?"
     )
     SELECT_ENTRIES = (
-        "SELECT version, at, type, actor_role, actor_id, status, text "
+        "SELECT version, at, type, actor_role, actor_id, status, code, params "
         "FROM read_timeline WHERE claim_id = ? ORDER BY version"
     )
 
@@ -62,7 +69,7 @@ class TimelineProjection(Projection):
                     ROLE_VALUES[actor.role],
                     actor.id,
                     state.status,
-                    describe(change),
+                    *_worded(change),
                 )
             )
             heads[state.claim_id] = change
@@ -86,6 +93,11 @@ class TimelineProjection(Projection):
         )
 
 
+def _worded(change: Change) -> tuple[str, str]:
+    code, params = describe(change)
+    return code, json.dumps(params, separators=(",", ":"), ensure_ascii=False)
+
+
 @dataclass(frozen=True)
 class Timeline:
     claim_id: str
@@ -96,11 +108,14 @@ class Timeline:
     next: list[dict[str, Any]]
 
 
-def claim_timeline(conn: ViewConnection, actor: Actor, claim_id: str) -> Timeline | None:
-    """The claim's timeline, or None when there is none this actor may see."""
+def claim_timeline(
+    conn: ViewConnection, actor: Actor, claim_id: str, *, language: str = DEFAULT_LANGUAGE, policy: Policy = DEFAULT
+) -> Timeline | None:
+    """The claim's timeline told to ``actor`` in ``language``, or None when there is none it may see."""
     head = conn.one(TimelineView.SELECT_HEAD, (claim_id,))
     if head is None or not may_see_claim(actor, buyer_id=head[2], merchant_id=head[3]):
         return None
+    narrator = Narrator(actor, head[2], head[3], head[4], language, policy)
     entries = [
         {
             "version": version,
@@ -108,9 +123,11 @@ def claim_timeline(conn: ViewConnection, actor: Actor, claim_id: str) -> Timelin
             "type": type_,
             "actor": {"role": role, "id": actor_id},
             "status": status,
-            "text": text,
+            "when": narrator.when(at),
+            "code": code,
+            "text": narrator.event(code, json.loads(params), role, actor_id),
         }
-        for version, at, type_, role, actor_id, status, text in conn.query(
+        for version, at, type_, role, actor_id, status, code, params in conn.query(
             TimelineView.SELECT_ENTRIES, (claim_id,)
         )
     ]
@@ -120,5 +137,5 @@ def claim_timeline(conn: ViewConnection, actor: Actor, claim_id: str) -> Timelin
         status=head[5],
         updated_at=head[7],
         entries=entries,
-        next=json.loads(head[6]),
+        next=[narrator.step(step) for step in json.loads(head[6])],
     )

@@ -1,4 +1,9 @@
-"""Plain words for the case timeline: what each event means, and what happens next and by when."""
+"""The case timeline as codes and parameters: what each event means, and what happens next and by when.
+
+The view stores no words. Each event becomes a message key of the ``timeline`` catalogue and its
+parameters (ids, amounts as text with their currency, times in RFC 3339); :mod:`projections.narration`
+turns them into a sentence at read time, in the reader's language and time zone, written to the reader.
+"""
 
 from __future__ import annotations
 
@@ -14,47 +19,15 @@ from projections.store import time_text
 
 S = ClaimStatus
 EXCERPT = 160
-
-_ROLE_NAMES = {
-    "buyer": "The buyer",
-    "merchant": "The merchant",
-    "mediator": "Mediator",
-    "system": "The platform",
-}
-_OUTCOMES = {
-    "full_refund": "a full refund",
-    "partial_refund": "a partial refund",
-    "return_then_refund": "a refund after the goods are returned",
-    "exchange": "an exchange",
-    "repair": "a repair",
-    "claim_rejected": "the claim is rejected",
-}
-_DEADLINES = {
-    "merchant_response": "the merchant's answer",
-    "offer_answer": "the buyer's answer to the offer",
-    "mediation_request": "asking the platform to mediate",
-    "return_shipment": "shipping the return",
-    "merchant_refund": "the merchant's refund",
-    "evidence_from_buyer": "the buyer's evidence",
-    "evidence_from_merchant": "the merchant's evidence",
-    "mediator_decision": "the platform's decision",
-    "appeal_decision": "the platform's decision of the appeal",
-}
-
+Params = dict[str, Any]
+Worded = tuple[str, Params]
 
 ROLE_VALUES: dict[Role, str] = {role: role.value for role in Role}
 """Each role's text (a dictionary look-up costs a fraction of the enum's ``.value``)."""
 
 
-def _who(change: Change) -> str:
-    role = ROLE_VALUES[change.actor.role]
-    if role == "mediator":
-        return f"Mediator {change.actor.id}"
-    return _ROLE_NAMES.get(role, f"The {role}")
-
-
-def _money(value: Any) -> str:
-    return f"{value.amount} {value.currency}" if isinstance(value, Money) else "an amount"
+def _money(value: Any) -> dict[str, str] | None:
+    return {"amount": str(value.amount), "currency": value.currency} if isinstance(value, Money) else None
 
 
 def _excerpt(text: Any) -> str:
@@ -62,124 +35,111 @@ def _excerpt(text: Any) -> str:
     return flat if len(flat) <= EXCERPT else flat[: EXCERPT - 1] + "…"
 
 
-def _when(moment: Any) -> str:
-    return time_text(moment)[:16].replace("T", " ") + " UTC" if isinstance(moment, datetime) else "?"
+def _when(moment: Any) -> str | None:
+    return time_text(moment) if isinstance(moment, datetime) else None
 
 
-def _kind(kind: str) -> str:
-    return kind.replace("_", " ").replace("refund only", "refund-only")
+def _opened(c: Change) -> Worded:
+    s = c.after
+    return "claim_opened", {
+        "kind": s.kind,
+        "reason": s.reason,
+        "order_id": s.order_id,
+        "amount": {"amount": str(s.claimed_amount), "currency": s.currency},
+    }
 
 
-def _opened(c: Change) -> str:
-    state = c.after
-    return (
-        f"The buyer opened a {_kind(state.kind)} claim ({state.reason.replace('_', ' ')}) on order "
-        f"{state.order_id}, asking for {state.claimed_amount} {state.currency}."
-    )
-
-
-def _responded(c: Change) -> str:
+def _responded(c: Change) -> Worded:
     decision = c.attr("decision")
     if decision == "accept":
-        return "The merchant accepted the claim."
+        return "merchant_accepted", {}
     if decision == "reject":
         message = _excerpt(c.attr("message"))
-        return "The merchant rejected the claim" + (f": “{message}”" if message else ".")
-    return f"The merchant offered {_money(c.attr('amount'))} instead."
+        return ("merchant_rejected_saying", {"message": message}) if message else ("merchant_rejected", {})
+    return "merchant_offered", {"amount": _money(c.attr("amount"))}
 
 
-def _offer_answered(c: Change) -> str:
+def _offer_answered(c: Change) -> Worded:
     if c.attr("accepted"):
-        return f"The buyer accepted the offer of {_money(c.attr('amount'))}."
-    return "The buyer declined the offer."
+        return "offer_accepted", {"amount": _money(c.attr("amount"))}
+    return "offer_declined", {}
 
 
-def _assigned(c: Change) -> str:
+def _assigned(c: Change) -> Worded:
     mediator = c.attr("mediator_id")
     if mediator == c.actor.id:
-        return f"Mediator {mediator} took the case."
-    return f"{_who(c)} assigned mediator {mediator} to the case."
+        return "mediator_took_case", {}
+    return "mediator_assigned", {"mediator": {"role": "mediator", "id": mediator}}
 
 
-def _mediated(c: Change) -> str:
-    outcome = str(c.attr("outcome"))
-    words = _OUTCOMES.get(outcome, outcome.replace("_", " "))
-    amount = c.attr("amount")
-    money = f" of {_money(amount)}" if amount is not None else ""
-    return f"{_who(c)} decided: {words}{money}. Reason: “{_excerpt(c.attr('rationale'))}”"
+def _decision(outcome: Any, amount: Any) -> Params:
+    return {"outcome": str(outcome), "amount": _money(amount)}
 
 
-def _return_received(c: Change) -> str:
-    condition = c.attr("condition")
-    if condition == "as_sent":
-        return "The merchant received the returned goods as sent."
-    if condition == "damaged":
-        return "The merchant reports the returned goods arrived damaged; the platform will look at it."
-    return "The merchant reports the return has not arrived; the platform will look at it."
+def _mediated(c: Change) -> Worded:
+    return "mediated", {**_decision(c.attr("outcome"), c.attr("amount")), "rationale": _excerpt(c.attr("rationale"))}
 
 
-def _deadline_missed(c: Change) -> str:
-    name = str(c.attr("deadline"))
-    return f"The time for {_DEADLINES.get(name, name)} ran out on {_when(c.attr('due_at'))}."
-
-
-def _appeal_decided(c: Change) -> str:
+def _appeal_decided(c: Change) -> Worded:
+    rationale = _excerpt(c.attr("rationale"))
     if c.attr("outcome") == "upheld":
-        return f"{_who(c)} upheld the decision on appeal: “{_excerpt(c.attr('rationale'))}”"
-    outcome = str(c.attr("new_outcome"))
-    words = _OUTCOMES.get(outcome, outcome.replace("_", " "))
-    amount = c.attr("amount")
-    money = f" of {_money(amount)}" if amount is not None else ""
-    return f"{_who(c)} overturned the decision on appeal: {words}{money}. Reason: “{_excerpt(c.attr('rationale'))}”"
+        return "appeal_upheld", {"rationale": rationale}
+    return "appeal_overturned", {**_decision(c.attr("new_outcome"), c.attr("amount")), "rationale": rationale}
 
 
-_TEXTS: dict[str, Callable[[Change], str]] = {
+def _quoted(code: str, name: str) -> Callable[[Change], Worded]:
+    return lambda c: (code, {name: _excerpt(c.attr(name))})
+
+
+_CODES: dict[str, Callable[[Change], Worded]] = {
     "ClaimOpened": _opened,
     "MerchantResponded": _responded,
     "OfferAnswered": _offer_answered,
-    "MessagePosted": lambda c: f"{_who(c)} wrote: “{_excerpt(c.attr('body'))}”",
+    "MessagePosted": _quoted("message_posted", "body"),
     "EvidenceAdded": lambda c: (
-        f"{_who(c)} added evidence ({c.attr('kind')}): {_excerpt(c.attr('description'))}"
+        "evidence_added", {"kind": str(c.attr("kind")), "description": _excerpt(c.attr("description"))}
     ),
-    "MediationRequested": lambda c: (
-        f"{_who(c)} asked the platform to step in: “{_excerpt(c.attr('reason'))}”"
-    ),
+    "MediationRequested": _quoted("mediation_requested", "reason"),
     "MediatorAssigned": _assigned,
     "EvidenceRequested": lambda c: (
-        f"{_who(c)} asked the {c.attr('from_party')} for evidence by {_when(c.attr('due_at'))}: "
-        f"{_excerpt(c.attr('description'))}"
+        "evidence_requested",
+        {
+            "party": {"role": str(c.attr("from_party")), "id": None},
+            "due": _when(c.attr("due_at")),
+            "description": _excerpt(c.attr("description")),
+        },
     ),
     "Mediated": _mediated,
     "ReturnShipped": lambda c: (
-        f"The buyer shipped the return with {c.attr('carrier')} (tracking {c.attr('tracking_number')})."
+        "return_shipped", {"carrier": str(c.attr("carrier")), "tracking_number": str(c.attr("tracking_number"))}
     ),
-    "ReturnReceived": _return_received,
-    "Refunded": lambda c: f"{_who(c)} refunded {_money(c.attr('amount'))} (payment {c.attr('payment_reference')}).",
-    "DeadlineMissed": _deadline_missed,
-    "EscalatedToLegal": lambda c: (
-        f"{_who(c)} took the case to court or arbitration: “{_excerpt(c.attr('reason'))}”"
+    "ReturnReceived": lambda c: (f"return_received_{c.attr('condition')}", {}),
+    "Refunded": lambda c: (
+        "refunded", {"amount": _money(c.attr("amount")), "payment_reference": str(c.attr("payment_reference"))}
     ),
+    "DeadlineMissed": lambda c: ("deadline_missed", {"deadline": str(c.attr("deadline")), "due": _when(c.attr("due_at"))}),
+    "EscalatedToLegal": _quoted("escalated_to_legal", "reason"),
     "LegalOutcomeRecorded": lambda c: (
-        f"The legal outcome was recorded: {_excerpt(c.attr('outcome'))} (reference {c.attr('reference')})."
+        "legal_outcome_recorded", {"outcome": _excerpt(c.attr("outcome")), "reference": str(c.attr("reference"))}
     ),
-    "Withdrawn": lambda c: f"The buyer withdrew the claim: “{_excerpt(c.attr('reason'))}”",
-    "Closed": lambda c: f"{_who(c)} closed the case: “{_excerpt(c.attr('summary'))}”",
-    # The deadline engine's outcomes (rule: the policy rule that produced them).
-    "AcceptedByDefault": lambda c: f"The merchant did not answer in time, so the claim is accepted ({c.attr('rule')}).",
-    "OfferLapsed": lambda c: f"The offer lapsed unanswered; the buyer may still ask the platform ({c.attr('rule')}).",
-    "ClosedByDefault": lambda c: f"The platform closed the case after the time ran out ({c.attr('rule')}).",
-    "MediationForced": lambda c: f"The platform stepped in: the refund is late ({c.attr('rule')}).",
-    "Flagged": lambda c: f"The platform flagged the case for a decision first ({c.attr('rule')}).",
-    "Appealed": lambda c: f"{_who(c)} appealed the decision: “{_excerpt(c.attr('reason'))}”",
+    "Withdrawn": _quoted("withdrawn", "reason"),
+    "Closed": _quoted("closed", "summary"),
+    # The deadline engine's outcomes: in plain words, never the rule's code name.
+    "AcceptedByDefault": lambda c: ("accepted_by_default", {}),
+    "OfferLapsed": lambda c: ("offer_lapsed", {}),
+    "ClosedByDefault": lambda c: ("closed_by_default", {}),
+    "MediationForced": lambda c: ("mediation_forced", {}),
+    "Flagged": lambda c: ("flagged", {}),
+    "Appealed": _quoted("appealed", "reason"),
     "AppealDecided": _appeal_decided,
-    "DeadlinesFixed": lambda c: "The platform fixed the open time limits as the policy in force sets them.",
+    "DeadlinesFixed": lambda c: ("deadlines_fixed", {}),
 }
 
 
-def describe(change: Change) -> str:
-    """One sentence for a party: what happened."""
-    text = _TEXTS.get(change.type)
-    return text(change) if text else f"{change.type} by {change.actor}."
+def describe(change: Change) -> Worded:
+    """What happened, as a message code of the ``timeline`` catalogue (``event.<code>``) and parameters."""
+    code = _CODES.get(change.type)
+    return code(change) if code else ("other", {"type": change.type})
 
 
 def _due(state: ClaimState, name: str) -> str | None:
@@ -189,53 +149,51 @@ def _due(state: ClaimState, name: str) -> str | None:
     return None
 
 
-def next_steps(state: ClaimState) -> list[dict[str, str | None]]:
-    """What happens next, who acts and by when (``due_at`` null when no time limit applies)."""
+def next_steps(state: ClaimState) -> list[dict[str, Any]]:
+    """What happens next: who acts (a role), the step's code (``next.<code>``), its parameters, and the
+    deadline it must meet (``deadline`` and ``due_at`` null when no time limit applies)."""
     status = state.status
 
-    def step(who: str, text: str, deadline: str | None = None) -> dict[str, str | None]:
-        return {"who": who, "text": text, "due_at": _due(state, deadline) if deadline else None}
+    def step(who: str, code: str, deadline: str | None = None, **params: Any) -> dict[str, Any]:
+        due = _due(state, deadline) if deadline else None
+        return {"who": who, "code": code, "params": params, "deadline": deadline if due else None, "due_at": due}
 
     if status == S.AWAITING_MERCHANT:
-        return [step("merchant", "The merchant accepts, rejects or offers a partial refund.", "merchant_response")]
+        return [step("merchant", "merchant_response", "merchant_response")]
     if status == S.OFFER_PENDING:
-        return [step("buyer", "The buyer accepts or declines the merchant's offer.", "offer_answer")]
+        return [step("buyer", "offer_answer", "offer_answer")]
     if status in (S.MERCHANT_REJECTED, S.OFFER_DECLINED):
-        return [step("buyer", "The buyer may ask the platform to mediate.", "mediation_request")]
+        return [step("buyer", "mediation_request", "mediation_request")]
     if status == S.UNDER_MEDIATION:
         steps = [
-            step(
-                deadline_party(d.name),
-                f"The {deadline_party(d.name)} sends the evidence the mediator asked for.",
-                d.name,
-            )
+            step(deadline_party(d.name), "evidence", d.name)
             for d in state.deadlines
             if d.name.startswith("evidence_from_")
         ]
         if state.mediator_id is None:
-            steps.append(step("platform", "A mediator takes the case."))
+            steps.append(step("platform", "take_case", "mediator_decision"))
         else:
-            steps.append(step("mediator", f"Mediator {state.mediator_id} decides the case."))
+            steps.append(step("mediator", "decide", "mediator_decision"))
         return steps
     if status == S.AWAITING_RETURN:
-        return [step("buyer", "The buyer ships the goods back.", "return_shipment")]
+        return [step("buyer", "return_shipment", "return_shipment")]
     if status == S.RETURN_IN_TRANSIT:
-        return [step("merchant", "The merchant confirms the returned goods have arrived.")]
+        return [step("merchant", "return_receipt")]
     if status == S.REFUND_PENDING:
         owed = (state.agreed_amount or state.claimed_amount) - state.refunded_amount
-        return [step("merchant", f"The merchant refunds {owed} {state.currency}.", "merchant_refund")]
+        return [step("merchant", "refund", "merchant_refund", amount={"amount": str(owed), "currency": state.currency})]
     if status == S.FULFILMENT_PENDING:
-        return [step("merchant", "The merchant sends the exchange or completes the repair.")]
+        return [step("merchant", "fulfil")]
     if status == S.UNDER_APPEAL:
-        return [step("mediator", "Another mediator decides the appeal.", "appeal_decision")]
+        return [step("platform", "appeal_decision", "appeal_decision")]
     if status == S.ESCALATED_TO_LEGAL:
-        return [step("platform", "The court or arbitrator decides; the platform records the outcome.")]
+        return [step("platform", "legal")]
     if status in (S.REFUNDED, S.CLAIM_REJECTED, S.LEGAL_CONCLUDED):
         if state.mediator_id is not None:
-            return [step("mediator", f"Mediator {state.mediator_id} closes the case.")]
+            return [step("mediator", "close")]
         return []
     return []  # withdrawn, closed: nothing more happens
 
 
-WORDED_EVENTS = frozenset(_TEXTS)
-"""The event types :func:`describe` has words for."""
+WORDED_EVENTS = frozenset(_CODES)
+"""The event types :func:`describe` has a code for."""

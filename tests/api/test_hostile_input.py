@@ -48,14 +48,14 @@ def test_odd_json_is_a_problem_not_a_crash(api: Api, text: str) -> None:
 def test_control_characters_and_lone_surrogates_are_refused(api: Api, bad: str) -> None:
     claim = api.open_claim()
     body = json.dumps({"body": bad})  # ASCII escapes: the surrogate stays a \\ud800 escape
-    answer = api.post("b1", f"/claims/{claim['id']}/messages", content=body)
+    answer = api.post("b1", f"/claims/{claim['id']}/messages", content=body, headers={"Content-Type": "application/json"})
     problem = api.problem(answer, 422)
     assert problem["type"] == "/problems/invalid-characters"
     assert bad not in answer.text
 
 
 def test_control_characters_in_member_names_are_refused(api: Api) -> None:
-    answer = api.post("b1", "/claims", content=json.dumps({"a\x00": 1}))
+    answer = api.post("b1", "/claims", content=json.dumps({"a\x00": 1}), headers={"Content-Type": "application/json"})
     assert api.problem(answer, 422)["type"] == "/problems/invalid-characters"
 
 

@@ -81,6 +81,7 @@ def test_a_buyer_claims_two_lines_and_cannot_move_a_fact_the_platform_recorded(a
             "due_at": rfc3339(START + timedelta(hours=48)),
             "rule": "merchant-silent-accepts",
             "policy_version": "2026-11",
+            "rule_url": "/policy#merchant_response",
         }
     ]
     assert claim["appeal"] is None

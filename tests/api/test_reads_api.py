@@ -43,6 +43,7 @@ def test_a_buyer_reads_their_own_new_claim_at_once_with_min_position(reads_api: 
             "due_at": "2026-11-22T09:00:00Z",
             "rule": "merchant-silent-accepts",
             "policy_version": "2026-11",
+            "rule_url": "/policy#merchant_response",
         }
     ]
     timeline = read(reads_api, "b1", f"/claims/{claim_id}/timeline", min_position=at)
@@ -50,8 +51,12 @@ def test_a_buyer_reads_their_own_new_claim_at_once_with_min_position(reads_api: 
     assert timeline["next"] == [
         {
             "who": "merchant",
-            "text": "The merchant accepts, rejects or offers a partial refund.",
+            "text": "Merchant m1 accepts, rejects or offers a partial refund.",
             "due_at": "2026-11-22T09:00:00Z",
+            "due": "22 Nov 2026, 09:00 UTC",
+            "if_missed": "If nothing is done by 22 Nov 2026, 09:00 UTC: the claim is accepted as claimed: "
+            "a refund-only claim is refunded at the amount claimed, other claims wait for the return.",
+            "rule_url": "/policy#merchant_response",
         }
     ]
 

@@ -4,7 +4,7 @@ outcome, once, and names the rule; a claim that moved on meanwhile fires nothing
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -21,15 +21,6 @@ from projections.runner import ProjectionRunner
 from projections.store import ViewConnection, ViewStore
 from support import migrated_container, run_together
 from support.views import Claims, ManualClock, buyer, mediator, merchant
-
-
-@pytest.fixture
-def engine(container: Container) -> Iterator[DeadlineEngine]:
-    built = DeadlineEngine(container.app, ViewStore(container.settings.database))
-    try:
-        yield built
-    finally:
-        built.close()
 
 
 def history(app: DisputesApplication, claim_id: str) -> list[dict[str, Any]]:

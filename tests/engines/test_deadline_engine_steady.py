@@ -4,7 +4,6 @@ back; a claim recorded before deadlines were fixed at opening is fixed once, the
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 from uuid import uuid4
 
@@ -21,15 +20,6 @@ from projections.runner import ProjectionRunner
 from projections.store import ViewConnection, ViewStore, time_text
 from support import CLAIMANT_FACTS, migrated_container
 from support.views import Claims, ManualClock, buyer
-
-
-@pytest.fixture
-def engine(container: Container) -> Iterator[DeadlineEngine]:
-    built = DeadlineEngine(container.app, ViewStore(container.settings.database))
-    try:
-        yield built
-    finally:
-        built.close()
 
 
 def test_a_due_deadline_behind_150_rows_the_engine_cannot_fire_fires_in_the_same_round(

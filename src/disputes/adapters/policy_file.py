@@ -92,7 +92,11 @@ def _unknown(table: dict[str, Any], known: set[str] | tuple[str, ...], where: st
 
 
 def _policy(data: dict[str, Any]) -> Policy:
-    _unknown(data, {"version", "timezone", "windows", "eligibility", "scorecard", "rules", "reminders"}, "the policy")
+    _unknown(
+        data,
+        {"version", "timezone", "default_language", "windows", "eligibility", "scorecard", "rules", "reminders"},
+        "the policy",
+    )
     version = data.get("version")
     if not isinstance(version, str) or not version.strip():
         raise PolicyFileError("a policy needs a `version` string")
@@ -100,6 +104,9 @@ def _policy(data: dict[str, Any]) -> Policy:
     if not isinstance(zone, str):
         raise PolicyFileError("`timezone` must be a string")
     time_zone(zone)
+    language = data.get("default_language", "en")
+    if not isinstance(language, str):
+        raise PolicyFileError("`default_language` must be a string")
     windows = _table(data, "windows")
     _unknown(windows, WINDOW_NAMES, "[windows]")
     defaults = Windows()
@@ -142,6 +149,7 @@ def _policy(data: dict[str, Any]) -> Policy:
         eligibility=Eligibility(**flags),
         scorecard=ScorecardThresholds(**tiers),
         reminders=_reminders(_table(data, "reminders")),
+        default_language=language,
     )
 
 

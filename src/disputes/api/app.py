@@ -16,9 +16,11 @@ from disputes.api.deps import read_side_of
 from disputes.api.metrics import api_registry
 from disputes.api.middleware.idempotency import IdempotencyMiddleware
 from disputes.api.middleware.input_guard import InputGuardMiddleware
+from disputes.api.middleware.language import LanguageMiddleware
 from disputes.api.middleware.observe import observe_requests
 from disputes.api.middleware.security import SecurityHeadersMiddleware
 from disputes.api.routes import (
+    case_file,
     claims,
     commands,
     documentation,
@@ -26,6 +28,7 @@ from disputes.api.routes import (
     exports,
     health,
     orders,
+    policy,
     principals,
     queue,
     reports,
@@ -110,13 +113,18 @@ def create_app(container: Container | None = None) -> FastAPI:
         api.add_middleware(
             CORSMiddleware,
             allow_origins=origins,
-            allow_methods=["GET", "POST", "DELETE"],
+            allow_methods=["GET", "POST", "PUT", "DELETE"],
             allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "If-Match"],
             expose_headers=["ETag", "Location", "X-Disputes-Position", "Idempotent-Replayed"],
         )
+    # Every answer in the caller's language (Accept-Language, else the policy's), with Content-Language.
+    api.add_middleware(LanguageMiddleware, default_language=container.app.policy.default_language)
     # Outermost: every answer, even a CORS preflight or a refused body, carries the headers.
     api.add_middleware(SecurityHeadersMiddleware, hsts=settings.env == "production")
-    for routes in (claims, commands, orders, queue, scorecards, reports, standing, exports, principals, health, documentation):
+    for routes in (
+        claims, commands, orders, queue, scorecards, reports, standing, exports, principals, health, documentation,
+        policy, case_file,
+    ):
         api.include_router(routes.router)
     for routes in (webhooks, events):  # events out (docs/events.md)
         api.include_router(routes.router)

@@ -14,6 +14,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from fastapi.security.utils import get_authorization_scheme_param
 
 from disputes.api.auth.failures import log_failed_authentication
+from disputes.api.middleware.language import request_language
 from disputes.api.problems import ApiProblem
 from disputes.api.responses import POSITION_HEADER
 from disputes.application.claims import DisputesApplication
@@ -173,3 +174,7 @@ def reading(
             position = found
         response.headers[POSITION_HEADER] = str(position)
         yield conn
+
+
+Language = Annotated[str, Depends(request_language)]
+"""The language of the request's answer: ``Accept-Language`` among ours, else the policy's default."""

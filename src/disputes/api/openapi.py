@@ -32,6 +32,10 @@ TAGS = [
     {"name": "standing", "description": "A merchant's standing (warnings, restrictions) and its appeals."},
     {"name": "audit", "description": "Signed, verifiable exports of the audit trail."},
     {"name": "administration", "description": "Tokens of principals (admins)."},
+    {"name": "events", "description": "Events out: webhook subscriptions and their deliveries (CloudEvents signed "
+     "as Standard Webhooks), and the event feed, as a batch or Server-Sent Events (docs/events.md)."},
+    {"name": "rules", "description": "The rules in force, published in plain words in every language, without a "
+     "token: time limits and what happens when they pass, eligibility, appeals, rights, other channels."},
     {"name": "operations", "description": "Liveness, readiness and Prometheus metrics, without a token."},
     {"name": "documentation", "description": "Where to start, and what each problem type means."},
 ]
@@ -216,6 +220,12 @@ EXAMPLES: dict[str, dict[str, Any]] = {
     "StandingAppealDecisionCreate": {"outcome": "overturned", "rationale": "Carrier damage, not the merchant's."},
     "ExportCreate": {"from": "2026-11-01T00:00:00Z", "to": "2026-12-01T00:00:00Z"},
     "PrincipalCreate": {"role": "merchant", "id": "m2", "ttl_seconds": 2592000},
+    "WebhookCreate": {
+        "url": "https://hooks.example.com/disputes",
+        "event_types": ["ClaimOpened", "AcceptedByDefault", "DeadlineReminder"],
+        "description": "the platform's messaging service",
+    },
+    "Redelivery": {"from_position": 1200},
 }
 """One example request body per body schema, by schema name (a test checks each against its model)."""
 

@@ -1,4 +1,10 @@
-"""Every error as RFC 9457 problem+json, mapped in this one place."""
+"""Every error as RFC 9457 problem+json, mapped in this one place, in the caller's language.
+
+``title`` and ``detail`` are in the language the request negotiated (``Accept-Language``, else the
+policy's ``default_language``): English keeps the error's own words; another language takes the
+problem type's title and detail from the ``problems`` catalogue, unless the raiser already wrote the
+detail in that language (validation errors, 403s naming who may act).
+"""
 
 from __future__ import annotations
 
@@ -10,7 +16,10 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from disputes.api.middleware.language import request_language
+from disputes.api.validation_words import described
 from disputes.domain.errors import DisputesError
+from disputes.i18n import CATALOGUES, DEFAULT_LANGUAGE
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 PROBLEM_BASE = "/problems/"
@@ -34,11 +43,32 @@ class ApiProblem(Exception):
     """An error the HTTP layer itself raises (authentication, headers)."""
 
     def __init__(
-        self, status: int, code: str, title: str, detail: str, headers: dict[str, str] | None = None
+        self,
+        status: int,
+        code: str,
+        title: str,
+        detail: str,
+        headers: dict[str, str] | None = None,
+        *,
+        localised: bool = False,
     ) -> None:
         super().__init__(detail)
         self.status, self.code, self.title, self.detail = status, code, title, detail
         self.headers = headers or {}
+        self.localised = localised
+        """True when ``detail`` is written in the request's language already."""
+
+
+def localise(language: str, code: str, title: str, detail: str, *, localised: bool = False) -> tuple[str, str]:
+    """``title`` and ``detail`` in ``language``: the catalogue's, or the given English ones."""
+    if language == DEFAULT_LANGUAGE:
+        return title, detail
+    key = f"problems.{code}."
+    if CATALOGUES.has(key + "title"):
+        title = CATALOGUES.text(language, key + "title")
+        if not localised:
+            detail = CATALOGUES.text(language, key + "detail")
+    return title, detail
 
 
 def problem(
@@ -49,21 +79,16 @@ def problem(
     *,
     claim_id: str | None = None,
     headers: dict[str, str] | None = None,
+    language: str = DEFAULT_LANGUAGE,
+    localised: bool = False,
     **extra: Any,
 ) -> JSONResponse:
+    title, detail = localise(language, code, title, detail, localised=localised)
     body: dict[str, Any] = {"type": PROBLEM_BASE + code, "title": title, "status": status, "detail": detail}
     if claim_id is not None:
         body["claim_id"] = claim_id
     body.update(extra)
     return JSONResponse(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
-
-
-def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
-    """Where and what, without echoing the (possibly hostile or secret) input back."""
-    return [
-        {"loc": [str(p) for p in err.get("loc", ())], "msg": str(err.get("msg", "")), "type": err.get("type")}
-        for err in exc.errors()
-    ]
 
 
 def _claim_id(request: Request) -> str | None:
@@ -77,31 +102,66 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(DisputesError)
     async def domain_error(request: Request, exc: DisputesError) -> JSONResponse:
-        return problem(exc.status, exc.code, exc.title, exc.detail, claim_id=exc.claim_id)
+        return problem(
+            exc.status,
+            exc.code,
+            exc.title,
+            exc.detail,
+            claim_id=exc.claim_id,
+            language=request_language(request),
+            localised=getattr(exc, "localised", False),
+        )
 
     @app.exception_handler(ApiProblem)
     async def api_problem(request: Request, exc: ApiProblem) -> JSONResponse:
         return problem(
-            exc.status, exc.code, exc.title, exc.detail, claim_id=_claim_id(request), headers=exc.headers
+            exc.status,
+            exc.code,
+            exc.title,
+            exc.detail,
+            claim_id=_claim_id(request),
+            headers=exc.headers,
+            language=request_language(request),
+            localised=exc.localised,
         )
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = _validation_errors(exc)
-        first = errors[0] if errors else {"loc": [], "msg": "invalid request"}
-        where = ".".join(first["loc"][1:] if len(first["loc"]) > 1 else first["loc"]) or "request"
-        detail = f"{where}: {first['msg']}"
+        # Where and what to send instead, in the caller's language; never the (possibly hostile or
+        # secret) input echoed back, nor pydantic's own texts.
+        language = request_language(request)
+        detail, errors = described(list(exc.errors()), language)
         return problem(
-            422, "validation-error", "Invalid request", detail, claim_id=_claim_id(request), errors=errors
+            422,
+            "validation-error",
+            "Invalid request",
+            detail,
+            claim_id=_claim_id(request),
+            errors=errors,
+            language=language,
+            localised=True,
         )
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code, title = _HTTP_CODES.get(exc.status_code, ("http-error", "HTTP error"))
         detail = exc.detail if isinstance(exc.detail, str) else title
-        return problem(exc.status_code, code, title, detail, headers=getattr(exc, "headers", None))
+        return problem(
+            exc.status_code,
+            code,
+            title,
+            detail,
+            headers=getattr(exc, "headers", None),
+            language=request_language(request),
+        )
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return problem(500, "internal-error", "Internal error", "the server failed; the error was logged")
+        return problem(
+            500,
+            "internal-error",
+            "Internal error",
+            "the server failed; the error was logged",
+            language=request_language(request),
+        )

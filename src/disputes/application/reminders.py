@@ -4,13 +4,14 @@ reminder's own id makes it once only (see :mod:`disputes.domain.reminder`)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 
 from disputes.application.claims import DisputesApplication
-from disputes.application.reminder_texts import reminder_text
 from disputes.domain import errors
-from disputes.domain.policy import deadline_party
+from disputes.domain.policy import Deadline, Policy, deadline_party
 from disputes.domain.reminder import Reminder
+from disputes.domain.vocabulary import LANGUAGES
+from disputes.i18n import CATALOGUES, moment, text
 
 
 @dataclass(frozen=True)
@@ -36,7 +37,7 @@ def send_reminder(
     except errors.ClaimNotFound:
         return None
     now = app.now()
-    still_open = any(d.name == deadline and d.due_at == due_at for d in claim.deadlines(app.windows))
+    still_open = [d for d in claim.deadlines(app.windows) if d.name == deadline and d.due_at == due_at]
     if not still_open or now >= due_at or now < due_at - lead:
         return None
     party = deadline_party(deadline)
@@ -46,7 +47,7 @@ def send_reminder(
         deadline=deadline,
         due_at=due_at,
         lead=lead,
-        text=reminder_text(claim_id, party, deadline, due_at, app.windows.zone),
+        text=reminder_text(claim_id, party, still_open[0], app.policy, app.windows.zone),
         at=now,
     )
     try:
@@ -54,3 +55,24 @@ def send_reminder(
     except errors.ConcurrentUpdate:
         return None  # recorded already
     return SentReminder(claim_id, deadline, due_at, lead, party, position)
+
+
+def reminder_text(claim_id: str, party: str, deadline: Deadline, policy: Policy, zone: tzinfo) -> dict[str, str]:
+    """The reminder's words in every language (``{"en": ..., "zh-CN": ...}``, the catalogues' group
+    ``reminders``): who must do what by when, in the policy's time zone, and what the rule the deadline
+    was opened under does when it passes, in the words of ``GET /policy``."""
+    rule = next((r for r in policy.rules if r.name == deadline.rule), None) or policy.rule_for(deadline.name)
+    action = f"reminders.action.{deadline.name}"
+    return {
+        language: text(
+            language,
+            "reminders.text",
+            party=text(language, f"reminders.party.{party}"),
+            claim=claim_id,
+            action=text(language, action if CATALOGUES.has(action) else "reminders.action.default"),
+            due=moment(deadline.due_at, language, zone),
+            if_missed=text(language, f"policy.outcome.{rule.outcome.value}"),
+        )
+        for language in LANGUAGES
+    }
+

@@ -11,11 +11,22 @@ import sys
 from collections.abc import Callable
 
 from disputes import __version__
-from disputes.cli import audit, deliver, doctor, engines, orders, policy, principals, projections, server
+from disputes.cli import (
+    audit,
+    deliver,
+    doctor,
+    documents,
+    engines,
+    orders,
+    policy,
+    principals,
+    projections,
+    server,
+)
 from disputes.cli.common import ERROR_STATUS, INTERRUPTED_STATUS, PROG, error_message
 
 Handler = Callable[[argparse.Namespace], int]
-COMMAND_GROUPS = (server, principals, orders, projections, audit, engines, policy, deliver, doctor)
+COMMAND_GROUPS = (server, principals, orders, projections, audit, engines, policy, documents, deliver, doctor)
 """Each adds its commands to the parser with ``register(subparsers)``, in this order in ``--help``."""
 
 

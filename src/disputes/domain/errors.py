@@ -13,6 +13,8 @@ class DisputesError(Exception):
     code = "disputes-error"
     title = "Request refused"
     status = 400
+    localised = False
+    """True when ``detail`` is written in the request's language already (else it is English)."""
 
     def __init__(self, detail: str, *, claim_id: str | None = None) -> None:
         super().__init__(detail)

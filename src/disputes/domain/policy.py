@@ -10,7 +10,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from disputes.domain.errors import InvalidValue
-from disputes.domain.vocabulary import ClaimStatus
+from disputes.domain.vocabulary import LANGUAGES, ClaimStatus
 
 
 @dataclass(frozen=True)
@@ -253,8 +253,14 @@ class Policy:
     eligibility: Eligibility = Eligibility()
     scorecard: ScorecardThresholds = ScorecardThresholds()
     reminders: Reminders = Reminders()
+    default_language: str = "en"
+    """The language of people's words when a request asks for none of ours (``Accept-Language``)."""
 
     def __post_init__(self) -> None:
+        if self.default_language not in LANGUAGES:
+            raise InvalidValue(
+                f"default_language must be one of {', '.join(LANGUAGES)}, not {self.default_language!r}"
+            )
         seen: set[str] = set()
         for rule in self.rules:
             allowed = ALLOWED_OUTCOMES.get(rule.deadline)
@@ -301,8 +307,14 @@ class Policy:
 
     def rule_for(self, deadline: str) -> DeadlineRule:
         """The rule of a deadline name as claims show it (``evidence_from_buyer`` -> evidence_request)."""
-        key = "evidence_request" if deadline.startswith("evidence_from_") else deadline
+        key = deadline_key(deadline)
         for rule in self.rules:
             if rule.deadline == key:
                 return rule
         return DeadlineRule(f"{key}-recorded", key, AutoOutcome.RECORD_ONLY)
+
+
+def deadline_key(deadline: str) -> str:
+    """The deadline a rule names for a deadline as claims show it (``evidence_from_buyer`` ->
+    ``evidence_request``): also its section of the published rules (``/policy#evidence_request``)."""
+    return "evidence_request" if deadline.startswith("evidence_from_") else deadline

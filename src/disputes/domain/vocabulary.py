@@ -86,3 +86,7 @@ class ReturnCondition(StrEnum):
     AS_SENT = "as_sent"
     DAMAGED = "damaged"
     NOT_RECEIVED = "not_received"
+
+
+LANGUAGES = ("en", "zh-CN")
+"""The languages people are spoken to in (tags as HTTP writes them): every message exists in each."""

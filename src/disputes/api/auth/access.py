@@ -19,7 +19,9 @@ from starlette.routing import BaseRoute, Route
 
 from disputes.api.auth import permissions
 from disputes.api.auth.permissions import Rule, Subject
+from disputes.api.auth.refusals import refusal_detail
 from disputes.api.deps import get_container, require_actor
+from disputes.api.middleware.language import request_language
 from disputes.api.problems import ApiProblem
 from disputes.application.visibility import Relation, claim_relation, merchant_relation, order_relation
 from disputes.domain import errors
@@ -67,16 +69,18 @@ def enforce(request: Request) -> Access:
     verdict = rule.verdict(actor.role, relation)
     if verdict == "allow":
         return Access(rule, actor, claim)
+    language = request_language(request)
     if claim is not None:
         claim_id = request.path_params["claim_id"]
         if verdict == 404:  # the same answer as for a claim that does not exist
             raise errors.ClaimNotFound(f"no claim {claim_id}", claim_id=claim_id)
         refusal = rule.refusal()
-        raise refusal(f"{refusal.title}; you are {actor}", claim_id=claim_id)
+        error = refusal(f"{refusal_detail(rule, language)} ({actor})", claim_id=claim_id)
+        error.localised = True
+        raise error
     if verdict == 404:
         raise ApiProblem(404, "not-found", "Not found", f"no such {rule.subject.value} for you")
-    roles = sorted({role.value for role, _ in rule.act})
-    raise ApiProblem(403, "forbidden-role", "Forbidden", f"only {', '.join(roles)} may do this")
+    raise ApiProblem(403, "forbidden-role", "Forbidden", refusal_detail(rule, language), localised=True)
 
 
 Permit = Annotated[Access, Depends(enforce)]

@@ -188,6 +188,7 @@ RULES: tuple[Rule, ...] = (
     on_claim("GET", "", PAST_VIEWERS, query=("as_of_version", "as_of")),
     on_claim("GET", "/history", CLAIM_VIEWERS),
     on_claim("GET", "/timeline", CLAIM_VIEWERS),
+    on_claim("GET", "/case-file", OWN_BUYER | OWN_MERCHANT | MEDIATOR | AUDITOR),
     # reads of the views
     Rule("GET", "/claims", BUYER | MERCHANT | MEDIATOR | AUDITOR),
     Rule("GET", "/queue", MEDIATOR),
@@ -224,6 +225,8 @@ RULES: tuple[Rule, ...] = (
     public("GET", "/"),
     public("GET", "/problems"),
     public("GET", "/problems/{code}"),
+    # the published rules (API.md v1.1, "Language, rules and rights")
+    public("GET", "/policy"),
 )
 
 

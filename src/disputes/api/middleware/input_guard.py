@@ -8,9 +8,12 @@ the body the routes will see:
   bytes, before any parser recurses);
 * a JSON string (member name or value) holding a control character other than tab, line feed and
   carriage return, or a lone surrogate, is a 422 ``invalid-characters`` problem;
-* every JSON string is put in Unicode normalisation form C, so "é" typed two ways is one value.
+* every JSON string is put in Unicode normalisation form C, so "é" typed two ways is one value;
+* a body sent without ``Content-Type: application/json`` (or a ``+json`` type) is a 415 problem naming
+  ``application/json``; a body that is not JSON is a 422 ``invalid-json`` problem naming the character
+  where it goes wrong.
 
-Bodies that are not JSON pass through untouched: the routes refuse them with their own 422.
+The problems are worded in the request's language (``LanguageMiddleware`` runs outside this one).
 """
 
 from __future__ import annotations
@@ -20,10 +23,13 @@ import re
 import unicodedata
 from typing import Any
 
+from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from disputes.api.middleware.idempotency import _replaying
+from disputes.api.middleware.language import scope_language
 from disputes.api.problems import problem
+from disputes.i18n import text
 
 MAX_BODY_BYTES = 64 * 1024
 MAX_DEPTH = 16
@@ -34,9 +40,39 @@ _BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 class InputRefused(Exception):
-    def __init__(self, status: int, code: str, title: str, detail: str) -> None:
+    def __init__(self, status: int, code: str, title: str, detail: str, *, localised: bool = False) -> None:
         super().__init__(detail)
         self.status, self.code, self.title, self.detail = status, code, title, detail
+        self.localised = localised
+
+
+def _is_json(content_type: str) -> bool:
+    media = content_type.split(";", 1)[0].strip().lower()
+    return media == "application/json" or (media.startswith("application/") and media.endswith("+json"))
+
+
+def wrong_media_type(content_type: str | None, language: str) -> InputRefused:
+    if content_type is None:
+        detail = text(language, "validation.content_type_missing")
+    else:
+        shown = content_type if content_type.isascii() and content_type.isprintable() else "?"
+        detail = text(language, "validation.content_type", got=shown[:100])
+    return InputRefused(415, "unsupported-media-type", "Unsupported media type", detail, localised=True)
+
+
+def invalid_json(error: json.JSONDecodeError | UnicodeDecodeError, language: str) -> InputRefused:
+    if isinstance(error, UnicodeDecodeError):
+        detail = text(language, "validation.invalid_json_encoding")
+    else:
+        detail = text(
+            language,
+            "validation.invalid_json",
+            position=error.pos,
+            line=error.lineno,
+            column=error.colno,
+            reason=error.msg,
+        )
+    return InputRefused(422, "invalid-json", "Invalid JSON", detail, localised=True)
 
 
 def too_large() -> InputRefused:
@@ -100,20 +136,22 @@ def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
-def checked_body(body: bytes) -> bytes:
-    """The body to hand on: NFC strings, or InputRefused; non-JSON bodies unchanged."""
+def checked_body(body: bytes, content_type: str | None = "application/json", language: str = "en") -> bytes:
+    """The body to hand on: NFC strings, or InputRefused (not JSON, or not sent as JSON)."""
     if len(body) > MAX_BODY_BYTES:
         raise too_large()
     if not body.strip():
         return body
+    if content_type is None or not _is_json(content_type):
+        raise wrong_media_type(content_type, language)
     if json_depth(body) > MAX_DEPTH:
         raise InputRefused(
             422, "json-too-deep", "JSON nested too deeply", f"arrays and objects may nest {MAX_DEPTH} deep"
         )
     try:
-        parsed = json.loads(body, parse_constant=_no_constant)
-    except json.JSONDecodeError:
-        return body  # not JSON (or not UTF-8): the route's validation answers with its own 422
+        parsed = json.loads(body.decode("utf-8"), parse_constant=_no_constant)
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise invalid_json(error, language) from None
     except (ValueError, RecursionError):
         # e.g. an integer of more digits than Python converts
         raise InputRefused(
@@ -137,15 +175,33 @@ class InputGuardMiddleware:
             declared = _content_length(scope)
             if declared is not None and declared > MAX_BODY_BYTES:
                 raise too_large()
-            body = checked_body(await _read_capped(receive))
+            content_type = Headers(scope=scope).get("content-type")
+            body = checked_body(await _read_capped(receive), content_type, scope_language(scope))
         except InputRefused as exc:
-            answer = problem(exc.status, exc.code, exc.title, exc.detail)
+            answer = problem(
+                exc.status,
+                exc.code,
+                exc.title,
+                exc.detail,
+                claim_id=_claim_in_path(scope.get("path", "")),
+                language=scope_language(scope),
+                localised=exc.localised,
+            )
             await answer(scope, receive, send)
             return
         headers = [(k, v) for k, v in scope["headers"] if k != b"content-length"]
         headers.append((b"content-length", str(len(body)).encode()))
         scope["headers"] = headers  # in place: the outer middlewares read what the router adds to it
         await self.app(scope, _replaying(body, receive), send)
+
+
+_CLAIM_PATH = re.compile(r"^/claims/([^/]{1,200})(?:/|$)")
+
+
+def _claim_in_path(path: str) -> str | None:
+    """The claim a refused request's path names (routing has not run yet)."""
+    match = _CLAIM_PATH.match(path)
+    return match[1] if match and match[1].isprintable() else None
 
 
 def _content_length(scope: Scope) -> int | None:

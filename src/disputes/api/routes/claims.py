@@ -11,7 +11,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response, status
 
 from disputes.api.auth.access import Permit
-from disputes.api.deps import App, CurrentActor, Cursor, Limit, MinPosition, Reads, reading
+from disputes.api.deps import App, CurrentActor, Cursor, Language, Limit, MinPosition, Reads, reading
 from disputes.api.responses import claim_answer, invalid, parse_time, problem_responses
 from disputes.api.schemas.claims import ClaimCreate, ClaimPublic, ClaimSummary, ClaimSummaryPage
 from disputes.api.schemas.common import PrincipalId
@@ -138,12 +138,16 @@ def claim_timeline(
     claim_id: str,
     reads: Reads,
     response: Response,
+    app: App,
     actor: CurrentActor,
+    access: Permit,
+    language: Language,
     min_position: MinPosition = None,
 ) -> Timeline:
-    """The claim's progress in plain words, and what happens next and by when."""
+    """The claim's progress in plain words in your language, and what happens next and by when."""
+    claim_id = str(access.the_claim.id)  # the id in any form the access check accepted, as the view keys it
     with reading(reads, response, ["timeline"], min_position) as conn:
-        found = timeline.claim_timeline(conn, actor, claim_id)
+        found = timeline.claim_timeline(conn, actor, claim_id, language=language, policy=app.policy)
     if found is None:
         raise errors.ClaimNotFound(f"no claim {claim_id}", claim_id=claim_id)
     return Timeline.model_validate(

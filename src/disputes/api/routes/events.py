@@ -29,7 +29,7 @@ from disputes.application.outbound import BATCH_CONTENT_TYPE, OutboundEvents, ba
 from disputes.domain.errors import DisputesError
 from disputes.domain.parties import Actor
 
-router = APIRouter(tags=["events out"])
+router = APIRouter(tags=["events"])
 SSE_MEDIA_TYPE = "text/event-stream"
 MAX_LIMIT = 1000
 PAGE = 200
@@ -79,6 +79,7 @@ _streams = StreamCounter()
         **problem_responses(DESCRIBED, 403, 422, 429),
     },
     summary="Every event after a store position, as CloudEvents (a batch, or Server-Sent Events)",
+    name="list_events",
 )
 async def events(
     request: Request,

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from disputes.api.deps import ContainerDep, CurrentActor, Cursor, Limit, MinPosition, Reads, reading
+from disputes.api.deps import ContainerDep, CurrentActor, Cursor, Language, Limit, MinPosition, Reads, reading
 from disputes.api.responses import invalid, parse_time, problem_responses
 from disputes.api.schemas.queue import QueueItem, QueuePage
 from disputes.domain.vocabulary import ClaimStatus
@@ -27,6 +27,7 @@ def work_queue(
     response: Response,
     container: ContainerDep,
     actor: CurrentActor,
+    language: Language,
     status: ClaimStatus | None = None,
     assigned_to: Annotated[
         str | None,
@@ -49,7 +50,7 @@ def work_queue(
     )
     with reading(reads, response, ["queue"], min_position) as conn:
         try:
-            page = queue.work_queue(conn, filters, limit, cursor, container.clock())
+            page = queue.work_queue(conn, filters, limit, cursor, container.clock(), language)
         except queue.InvalidCursor as error:
             raise invalid(f"cursor: {error}") from None
     return QueuePage(

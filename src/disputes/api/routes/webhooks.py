@@ -22,7 +22,7 @@ from disputes.api.schemas.webhooks import (
     WebhookPublic,
 )
 
-router = APIRouter(prefix="/webhooks", tags=["events out"])
+router = APIRouter(prefix="/webhooks", tags=["events"])
 WebhookId = Annotated[str, Path(pattern=r"^wh_[0-9a-f]{32}$", description="the subscription's id")]
 DESCRIBED = {
     403: "only admins manage webhooks",

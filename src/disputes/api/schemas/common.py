@@ -19,10 +19,11 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
+    computed_field,
 )
 
 from disputes.domain.parties import PRINCIPAL_ID_PATTERN
-from disputes.domain.policy import Deadline
+from disputes.domain.policy import Deadline, deadline_key
 
 AMOUNT_PATTERN = r"^[0-9]{1,13}(\.[0-9]{1,4})?$"
 
@@ -95,6 +96,14 @@ class DeadlinePublic(BaseModel):
         examples=["merchant-silent-accepts"],
     )
     policy_version: str | None = Field(default=None, description="the policy in force when it opened")
+
+    @computed_field(  # type: ignore[prop-decorator]
+        description="the rule in plain words, on the published rules (GET /policy)",
+        examples=["/policy#merchant_response"],
+    )
+    @property
+    def rule_url(self) -> str:
+        return "/policy#" + deadline_key(self.name)
 
     @classmethod
     def of(cls, deadline: Deadline) -> DeadlinePublic:

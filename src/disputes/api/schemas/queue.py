@@ -20,7 +20,8 @@ class QueueItem(BaseModel):
         description="the policy rule that flagged the case for the mediators first (a late decision or refund)",
         examples=["mediator-late-flagged"],
     )
-    action: str = Field(examples=["decide"])
+    action: str = Field(description="what the claim waits for, in your language", examples=["decide"])
+    action_code: str = Field(description="the same as a stable code (docs/language.md)", examples=["decide"])
     overdue: bool
     next_deadline: DeadlinePublic | None
     mediator_id: str | None
