@@ -17,6 +17,7 @@ from disputes.engines.loop import BackgroundLoop, EngineThread, ViewEngine
 from disputes.engines.standing import StandingEngine
 from disputes.settings import Settings
 from projections import catalog
+from projections.claims_list import BuyerOpenings
 from projections.readside import ReadSide
 from projections.runner import CATCHUP_BATCH_SIZE, ProjectionRunner, crash_hook_from_environment
 from projections.settings import ReadSideSettings
@@ -34,10 +35,14 @@ class Container:
     connections: ConnectionSource
     """The connections that ``principals`` and ``idempotency`` share (pooled on PostgreSQL)."""
     clock: Clock
+    views: ViewStore | None = None
+    """The views the application itself reads (the claim-rate limit's count of a buyer's claims)."""
 
     def close(self) -> None:
         self.app.close()
         self.connections.close()
+        if self.views is not None:
+            self.views.close()
 
 
 def build_application(settings: Settings, clock: Clock = utc_now) -> DisputesApplication:
@@ -69,6 +74,16 @@ def bootstrap(settings: Settings | None = None, clock: Clock = utc_now) -> Conta
         connections=connections,
         clock=clock,
     )
+
+
+def limit_claim_rate(container: Container) -> None:
+    """Apply the policy's claim-rate limit to the buyers the process serves (counted in the claims view).
+
+    The API applies it; in-process tools that open claims for tests and benchmarks do not.
+    """
+    if container.views is None:
+        container.views = ViewStore(container.settings.database)
+    container.app.claim_openings = BuyerOpenings(container.views)
 
 
 # --- the read side -----------------------------------------------------------------------------------

@@ -120,6 +120,8 @@ class Settings(BaseSettings):
             rules=policy.rules,
             eligibility=policy.eligibility,
             scorecard=ScorecardThresholds(self.scorecard_good_min, self.scorecard_watch_min),
+            signals=policy.signals,
+            limits=policy.limits,
         )
         return self
 

@@ -30,6 +30,7 @@ from disputes.api.routes import (
 from disputes.bootstrap import (
     Container,
     bootstrap,
+    limit_claim_rate,
     start_deadline_engine,
     start_projections,
     start_standing_engine,
@@ -47,6 +48,7 @@ def create_app(container: Container | None = None) -> FastAPI:
     settings = Settings() if container is None else container.settings
     check_production(settings)  # DISPUTES_ENV=production with unsafe settings: no start, nothing opened
     container = container or bootstrap(settings)
+    limit_claim_rate(container)
 
     @asynccontextmanager
     async def lifespan(api: FastAPI) -> AsyncIterator[None]:

@@ -1,6 +1,10 @@
 """The standing engine: after the scorecard view moves, each merchant it moved for is reviewed, and
 its standing records ``Warned``, ``Restricted`` or ``Reinstated`` when the figures crossed a tier.
 
+A merchant's standing moves only once its scorecard has the policy's minimum of decided claims within
+the policy's window (``[limits] standing_min_decided``, ``standing_window``; rule
+``standing-minimum-sample``): until then the engine holds it where it is.
+
 It reads which merchants have new scorecard facts since its last round, computes their scorecards
 (the same code as ``GET /merchants/{id}/scorecard``) and hands the figures to the merchant's
 standing, which decides. A standing that already shows the figures' tier records nothing, and of two
@@ -26,10 +30,11 @@ from typing import Any
 from disputes.application.claims import DisputesApplication
 from disputes.application.standing import MerchantStandings
 from disputes.domain import errors
+from disputes.domain.policy import STANDING_SAMPLE_RULE
 from disputes.domain.standing import StandingFigures, Tier
 from disputes.engines.loop import ViewEngine
 from projections.runner import ensure_positions, read_positions
-from projections.scorecard import Thresholds, merchant_scorecard
+from projections.scorecard import Sample, Thresholds, merchant_scorecard
 from projections.store import ViewConnection, ViewStore, time_text
 
 log = logging.getLogger("disputes.standing")
@@ -38,6 +43,8 @@ RACE_RETRIES = 3
 
 
 REVIEW_POSITION_PREFIX = "standing-engine@"
+CLAIM_IDS_RECORDED = 1000
+"""The claim ids behind each figure that a crossing records, first seen first (the counts are whole)."""
 
 
 class StandingView:
@@ -87,7 +94,8 @@ def standing_figures(card: dict[str, Any], position: int) -> StandingFigures:
         deadlines_met=int(card["deadlines_met"]),
         deadlines_missed=int(card["deadlines_missed"]),
         as_of_position=position,
-        claim_ids=tuple(dict.fromkeys(behind)),
+        claim_ids=tuple(dict.fromkeys(behind))[:CLAIM_IDS_RECORDED],
+        decided_in_window=sample["decided_in_window"] if (sample := card.get("standing_sample")) else None,
     )
 
 
@@ -109,6 +117,8 @@ class StandingEngine(ViewEngine):
         scorecard = app.policy.scorecard
         self.thresholds = Thresholds(good=scorecard.good_min, watch=scorecard.watch_min)
         self.response_window: timedelta = app.windows.merchant_response
+        limits = app.policy.limits
+        self.sample = Sample(limits.standing_min_decided, limits.standing_window, STANDING_SAMPLE_RULE)
         self.before_tick = before_tick
         """Called first in each tick (the standalone worker catches the scorecard view up there)."""
         self.review_name = REVIEW_POSITION_PREFIX + app.windows.version
@@ -146,8 +156,23 @@ class StandingEngine(ViewEngine):
 
     def _review(self, conn: ViewConnection, merchant_id: str, position: int) -> Recorded | None:
         card = merchant_scorecard(
-            conn, merchant_id, None, thresholds=self.thresholds, response_window=self.response_window
+            conn,
+            merchant_id,
+            None,
+            thresholds=self.thresholds,
+            response_window=self.response_window,
+            claims_limit=CLAIM_IDS_RECORDED,
+            sample=self.sample,
+            now=self.standings.app.now(),
         )
+        if not card["standing_sample"]["enough"]:
+            # Too few decided claims to judge by: the standing stays as it is (one bad day is no record).
+            log.debug(
+                "merchant %s: %d decided claim(s) in the window, %d needed (rule %s, policy %s); standing held",
+                merchant_id, card["standing_sample"]["decided_in_window"], self.sample.minimum,
+                self.sample.rule, self.review_name,
+            )
+            return None
         figures = standing_figures(card, position)
         for attempt in range(RACE_RETRIES + 1):
             try:
