@@ -25,6 +25,7 @@ from disputes.api.routes import (
     queue,
     reports,
     scorecards,
+    signals,
     standing,
 )
 from disputes.bootstrap import (
@@ -93,7 +94,9 @@ def create_app(container: Container | None = None) -> FastAPI:
         )
     # Outermost: every answer, even a CORS preflight or a refused body, carries the headers.
     api.add_middleware(SecurityHeadersMiddleware, hsts=settings.env == "production")
-    for routes in (claims, commands, orders, queue, scorecards, reports, standing, exports, principals, health):
+    for routes in (
+        claims, commands, orders, queue, scorecards, reports, standing, exports, principals, health, signals
+    ):
         api.include_router(routes.router)
     openapi.install(api)
     check_app(api)  # a route without a rule in the permission matrix is never served

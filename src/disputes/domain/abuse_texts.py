@@ -17,8 +17,8 @@ TEXTS: dict[str, dict[str, str]] = {
             "this claim (the policy signals from {min_claims} claims against {min_merchants} merchants)."
         ),
         "silence_wins": (
-            "{wins} of the buyer's {claims} claims were won because the merchant did not answer in time "
-            "(share {share}; the policy signals from {min_share} with at least {min_claims} claims)."
+            "{part} of the buyer's {whole} claims were won because the merchant did not answer in time "
+            "(share {share}; the policy signals from {min_share} with at least {minimum} claims)."
         ),
         "shared_evidence": (
             "Evidence with the same SHA-256 digest is attached to {count} claims of other buyers or orders."
@@ -31,8 +31,8 @@ TEXTS: dict[str, dict[str, str]] = {
             "this claim (the policy signals from {min_orders} orders)."
         ),
         "reject_then_lose": (
-            "The merchant rejected {rejections} claims and then lost {lost} of them in mediation (rate {rate}; "
-            "the policy signals from {min_rate} with at least {min_rejections} rejections)."
+            "The merchant rejected {whole} claims and then lost {part} of them in mediation (rate {share}; "
+            "the policy signals from {min_share} with at least {minimum} rejections)."
         ),
         "buyer-claim-rate-limit": (
             "You have opened {count} claims within {window}, as many as the policy allows; you may open "
@@ -45,8 +45,8 @@ TEXTS: dict[str, dict[str, str]] = {
             "（政策规定：针对{min_merchants}个商家达到{min_claims}笔即提示）。"
         ),
         "silence_wins": (
-            "该买家的{claims}笔申请中有{wins}笔因商家未按时答复而获支持（比例{share}；"
-            "政策规定：至少{min_claims}笔申请且比例达到{min_share}即提示）。"
+            "该买家的{whole}笔申请中有{part}笔因商家未按时答复而获支持（比例{share}；"
+            "政策规定：至少{minimum}笔申请且比例达到{min_share}即提示）。"
         ),
         "shared_evidence": "同一SHA-256摘要的证据出现在其他买家或其他订单的{count}笔申请中。",
         "not_received_delivered": "买家称未收到货物；平台记录该订单已于{delivered_at}妥投。",
@@ -55,8 +55,8 @@ TEXTS: dict[str, dict[str, str]] = {
             "（政策规定：达到{min_orders}个订单即提示）。"
         ),
         "reject_then_lose": (
-            "该商家拒绝了{rejections}笔申请，其后在平台调解中败诉{lost}笔（比例{rate}；"
-            "政策规定：至少{min_rejections}笔拒绝且比例达到{min_rate}即提示）。"
+            "该商家拒绝了{whole}笔申请，其后在平台调解中败诉{part}笔（比例{share}；"
+            "政策规定：至少{minimum}笔拒绝且比例达到{min_share}即提示）。"
         ),
         "buyer-claim-rate-limit": (
             "您在{window}内已发起{count}笔申请，已达政策上限；您可于{retry_at}起再次发起申请。"

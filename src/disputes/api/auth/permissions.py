@@ -42,6 +42,7 @@ from disputes.application.visibility import (
     PAST_VIEWERS,
     PLATFORM,
     REGULATOR,
+    SIGNAL_READERS,
     Cell,
     Relation,
     Who,
@@ -187,6 +188,7 @@ RULES: tuple[Rule, ...] = (
     on_claim("GET", "", PAST_VIEWERS, query=("as_of_version", "as_of")),
     on_claim("GET", "/history", CLAIM_VIEWERS),
     on_claim("GET", "/timeline", CLAIM_VIEWERS),
+    on_claim("GET", "/signals", SIGNAL_READERS),
     # reads of the views
     Rule("GET", "/claims", BUYER | MERCHANT | MEDIATOR | AUDITOR),
     Rule("GET", "/queue", MEDIATOR),
