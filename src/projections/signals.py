@@ -9,7 +9,7 @@ signals cost a handful of index look-ups however large the store. The signals:
 |---|---|
 | serial_refund_only | it is refund-only, and its buyer opened at least N refund-only claims against M merchants within the window either side of it |
 | silence_wins | its buyer has at least N claims and at least the share of them were won by the merchant's silence |
-| shared_evidence | one of its evidence digests is attached to claims of other buyers or other orders |
+| shared_evidence | one of its buyer's evidence digests is attached by buyers to claims of other buyers or other orders |
 | not_received_delivered | it claims not received, and the platform recorded its order delivered |
 | near_total_burst | it claims near its order's total, as its buyer did on N orders within the window |
 | reject_then_lose | its merchant rejected at least N claims and then lost at least the rate of them in mediation |
@@ -27,6 +27,7 @@ from decimal import Decimal
 from typing import Any
 
 from disputes.domain.abuse_texts import duration_text, text
+from disputes.domain.order import PLATFORM
 from disputes.domain.policy import SignalThresholds
 from disputes.domain.vocabulary import ClaimKind, ClaimReason, MerchantDecision, Outcome
 from projections.changes import Change, OtherEvent
@@ -106,7 +107,9 @@ class SignalsProjection(Projection):
         for change in changes:
             if isinstance(change, OtherEvent):
                 delivered_at = getattr(change.event, "delivered_at", None)
-                if change.type in ("OrderRecorded", "DeliveryRecorded") and delivered_at is not None:
+                # The platform's record only: a claimant's own order holds the buyer's word.
+                platforms = change.type == "DeliveryRecorded" or getattr(change.event, "source", None) == PLATFORM
+                if change.type in ("OrderRecorded", "DeliveryRecorded") and platforms and delivered_at is not None:
                     deliveries[str(change.event.originator_id)] = time_text(delivered_at)
                 continue
             state, claim_id = change.after, change.after.claim_id
@@ -118,7 +121,8 @@ class SignalsProjection(Projection):
                     None if ledger is None else str(ledger), state.kind, state.reason, state.currency,
                     amount_text(state.order_amount), amount_text(state.claimed_amount), time_text(state.opened_at),
                 ))
-            elif kind == "EvidenceAdded":
+            elif kind == "EvidenceAdded" and change.attr("party") == "buyer":
+                # A buyer's evidence: a merchant's one packing photo on many claims is no sign of abuse.
                 evidence.append((change.position, 0, claim_id, str(change.attr("sha256"))))
             elif kind == "AcceptedByDefault":
                 silence.append((claim_id,))
