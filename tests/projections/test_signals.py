@@ -16,7 +16,6 @@ from projections.runner import ProjectionRunner
 from projections.signals import SignalReader
 from projections.store import ViewConnection
 from support import PLATFORM
-from support.view_fixtures import app, claims, clock, container, runner, views  # noqa: F401
 from support.views import Claims, ManualClock, buyer, merchant
 
 POLICY = load_policy()
