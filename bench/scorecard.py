@@ -34,6 +34,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -162,7 +163,7 @@ def main() -> None:
         f"{'step':>16}  {'read x':>7}  {'engine x':>8}  {'ref x':>6}  {'n log n':>7}  {'read/ref':>8}  "
         f"{'engine/ref':>10}  {'read/nlogn':>10}  {'engine/nlogn':>12}  {'old x':>6}"
     )
-    for small, large in zip(sizes, sizes[1:], strict=False):
+    for small, large in pairwise(sizes):
         a, b = figures[small], figures[large]
         growth = {name: (b[name] or 0) / (a[name] or 1) for name in ("read", "engine", "n log n")}
         theory = large * math.log(large) / (small * math.log(small))
