@@ -94,10 +94,9 @@ def create_app(container: Container | None = None) -> FastAPI:
         )
     # Outermost: every answer, even a CORS preflight or a refused body, carries the headers.
     api.add_middleware(SecurityHeadersMiddleware, hsts=settings.env == "production")
-    for routes in (
-        claims, commands, orders, queue, scorecards, reports, standing, exports, principals, health, signals
-    ):
+    for routes in (claims, commands, orders, queue, scorecards, reports, standing, exports, principals, health):
         api.include_router(routes.router)
+    api.include_router(signals.router)
     openapi.install(api)
     check_app(api)  # a route without a rule in the permission matrix is never served
     return api
