@@ -48,7 +48,9 @@ def test_a_buyer_over_the_claim_rate_limit_gets_a_named_422_until_the_oldest_cla
     assert second.status_code == 201
     reads_api.get("b1", "/claims", params={"min_position": position(second)})  # the claims view has both
 
-    refused = reads_api.problem(open_claim("b1", "order-3"), 422)
+    answer = open_claim("b1", "order-3")
+    assert answer.headers["Retry-After"] == str(22 * 3600)  # seconds until retry_at
+    refused = reads_api.problem(answer, 422)
     assert refused["type"] == "/problems/claim-rate-limited"
     assert refused["retry_at"] == rfc3339(START + timedelta(days=1))
     assert (refused["rule"], refused["policy_version"], refused["limit"], refused["window"]) == (

@@ -77,7 +77,9 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(DisputesError)
     async def domain_error(request: Request, exc: DisputesError) -> JSONResponse:
-        return problem(exc.status, exc.code, exc.title, exc.detail, claim_id=exc.claim_id, **exc.extra)
+        return problem(
+            exc.status, exc.code, exc.title, exc.detail, claim_id=exc.claim_id, headers=exc.headers or None, **exc.extra
+        )
 
     @app.exception_handler(ApiProblem)
     async def api_problem(request: Request, exc: ApiProblem) -> JSONResponse:

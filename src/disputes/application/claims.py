@@ -7,6 +7,7 @@ that concurrent commands can later be saved together in one transaction.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -198,6 +199,7 @@ class DisputesApplication(Application[UUID]):
         raise errors.ClaimRateLimited(
             text(BUYER_CLAIM_RATE_RULE, DEFAULT_LANGUAGE, count=len(openings), window=window, retry_at=when),
             retry_at=when,
+            retry_after=max(1, math.ceil((retry_at - at).total_seconds())),
             rule=BUYER_CLAIM_RATE_RULE,
             policy_version=self.policy.version,
             limit=limits.buyer_claims,

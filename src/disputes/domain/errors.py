@@ -18,6 +18,8 @@ class DisputesError(Exception):
 
     extra: dict[str, Any] = {}
     """Members the problem carries beside type, title, status and detail (e.g. when to try again)."""
+    headers: dict[str, str] = {}
+    """Headers of the answer (``Retry-After``)."""
 
     def __init__(self, detail: str, *, claim_id: str | None = None) -> None:
         super().__init__(detail)
@@ -122,8 +124,11 @@ class ClaimRateLimited(ClaimNotEligible):
     code = "claim-rate-limited"
     title = "Too many claims opened in a short time"
 
-    def __init__(self, detail: str, *, retry_at: str, rule: str, policy_version: str, limit: int, window: str) -> None:
+    def __init__(
+        self, detail: str, *, retry_at: str, retry_after: int, rule: str, policy_version: str, limit: int, window: str
+    ) -> None:
         super().__init__(detail)
+        self.headers = {"Retry-After": str(retry_after)}
         self.extra: dict[str, Any] = {
             "retry_at": retry_at,
             "rule": rule,
