@@ -24,6 +24,7 @@ from disputes.engines.standing import StandingEngine
 from disputes.engines.webhooks import DeliverySettings, DeliveryWorkers
 from disputes.settings import Settings
 from projections import catalog
+from projections.claims_list import BuyerOpenings
 from projections.readside import ReadSide
 from projections.runner import CATCHUP_BATCH_SIZE, ProjectionRunner, crash_hook_from_environment
 from projections.settings import ReadSideSettings
@@ -44,12 +45,17 @@ class Container:
     webhooks: WebhookStore = field(init=False)
     """Webhook subscriptions and deliveries, on ``connections``."""
 
+    views: ViewStore | None = None
+    """The views the application itself reads (the claim-rate limit's count of a buyer's claims)."""
+
     def __post_init__(self) -> None:
         self.webhooks = WebhookStore(self.connections)
 
     def close(self) -> None:
         self.app.close()
         self.connections.close()
+        if self.views is not None:
+            self.views.close()
 
 
 def build_application(settings: Settings, clock: Clock = utc_now) -> DisputesApplication:
@@ -81,6 +87,16 @@ def bootstrap(settings: Settings | None = None, clock: Clock = utc_now) -> Conta
         connections=connections,
         clock=clock,
     )
+
+
+def limit_claim_rate(container: Container) -> None:
+    """Apply the policy's claim-rate limit to the buyers the process serves (counted in the claims view).
+
+    The API applies it; in-process tools that open claims for tests and benchmarks do not.
+    """
+    if container.views is None:
+        container.views = ViewStore(container.settings.database)
+    container.app.claim_openings = BuyerOpenings(container.views)
 
 
 # --- the read side -----------------------------------------------------------------------------------

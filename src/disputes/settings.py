@@ -148,6 +148,8 @@ class Settings(BaseSettings):
             scorecard=ScorecardThresholds(self.scorecard_good_min, self.scorecard_watch_min),
             reminders=policy.reminders,
             default_language=policy.default_language,
+            signals=policy.signals,
+            limits=policy.limits,
         )
         return self
 

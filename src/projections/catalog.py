@@ -12,6 +12,7 @@ from projections.deadlines import DeadlinesProjection
 from projections.queue import QueueProjection
 from projections.runner import Projection
 from projections.scorecard import ScorecardProjection
+from projections.signals import SignalsProjection
 from projections.timeline import TimelineProjection
 
 PROJECTIONS: dict[str, type[Projection]] = {
@@ -24,6 +25,7 @@ PROJECTIONS: dict[str, type[Projection]] = {
         AuditProjection,
         AuditSealProjection,
         DeadlinesProjection,
+        SignalsProjection,
     )
 }
 NAMES: tuple[str, ...] = tuple(PROJECTIONS)

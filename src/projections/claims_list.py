@@ -12,6 +12,7 @@ import binascii
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
@@ -20,7 +21,7 @@ from disputes.domain.parties import Actor
 from disputes.domain.policy import Deadline
 from projections.changes import Change, ClaimState
 from projections.runner import Projection
-from projections.store import Table, ViewConnection, amount_text, time_text
+from projections.store import Table, ViewConnection, ViewStore, amount_text, text_time, time_text
 
 _COLUMNS = (
     "claim_id, version, position, status, kind, reason, order_id, buyer_id, merchant_id, mediator_id, "
@@ -44,6 +45,7 @@ class ClaimsListView:
     ORDER = " ORDER BY opened_at DESC, claim_id DESC LIMIT ?"
     AFTER_CURSOR = "(opened_at < ? OR (opened_at = ? AND claim_id < ?))"
     COUNT = "SELECT COUNT(*) FROM read_claims"
+    BUYER_OPENINGS = "SELECT opened_at FROM read_claims WHERE buyer_id = ? AND opened_at > ? ORDER BY opened_at"
 
     @staticmethod
     def row(state: ClaimState, position: int) -> tuple[Any, ...]:
@@ -165,3 +167,18 @@ def summary(row: Sequence[Any]) -> dict[str, Any]:
     item.pop("position")
     item["deadlines"] = json.loads(item["deadlines"])
     return item
+
+
+class BuyerOpenings:
+    """When a buyer opened its claims since a moment, from this view (the claim-rate limit counts them).
+
+    The view follows the log: a claim opened within its lag (a fraction of a second) is not counted yet.
+    """
+
+    def __init__(self, store: ViewStore) -> None:
+        self.store = store
+
+    def __call__(self, buyer_id: str, since: datetime) -> list[datetime]:
+        with self.store.reading() as conn:
+            rows = conn.query(ClaimsListView.BUYER_OPENINGS, (buyer_id, time_text(since)))
+        return [text_time(str(opened_at)) for (opened_at,) in rows]

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -160,6 +160,14 @@ class QueueFilters:
     status: str | None = None
     assigned_to: str | None = None
     due_before: datetime | None = None
+    signal: str | None = None
+    """Only claims carrying this signal (computed per claim as the queue is read: see ``work_queue``)."""
+
+
+SignalNames = Callable[[Sequence[str]], Mapping[str, Sequence[str]]]
+"""The signal names of each of these claims (``projections.signals.SignalReader.names``)."""
+SIGNAL_SCAN = 200
+"""Queue rows read at a time while looking for claims that carry the asked-for signal."""
 
 
 @dataclass(frozen=True)
@@ -193,9 +201,59 @@ def work_queue(
     cursor: str | None,
     now: datetime,
     language: str = DEFAULT_LANGUAGE,
+    signals: SignalNames | None = None,
 ) -> QueuePage:
-    """The claims the platform must act on, most urgent first; each ``action`` in ``language``."""
+    """The claims the platform must act on, most urgent first, each ``action`` in ``language``; with
+    ``signals``, each item names its
+    signals. The ``signal`` filter reads the queue in urgency order, SIGNAL_SCAN rows at a time, until a
+    page of claims carrying the signal is found (or the queue ends): its cost grows with how far down
+    the queue the matches are."""
+    if signals is None or filters.signal is None:
+        page = _queue_page(conn, filters, limit, cursor, now, language)
+        if signals is not None:
+            names = signals([item["claim_id"] for item in page.items])
+            for item in page.items:
+                item["signals"] = list(names.get(item["claim_id"], ()))
+        return page
     now_text = time_text(now)
+    matched: list[tuple[Sequence[Any], list[str]]] = []
+    after = cursor
+    while len(matched) <= limit:
+        rows = _queue_rows(conn, filters, SIGNAL_SCAN, after, now_text)
+        names = signals([str(row[0]) for row in rows])
+        for row in rows:
+            carried = list(names.get(str(row[0]), ()))
+            if filters.signal in carried:
+                matched.append((row, carried))
+                if len(matched) > limit:
+                    break
+        if len(rows) < SIGNAL_SCAN:
+            break
+        after = encode_cursor(int(rows[-1][-1]), rows[-1][-3])
+    items = []
+    for row, carried in matched[:limit]:
+        item = _item(row, now_text, language)
+        item["signals"] = carried
+        items.append(item)
+    last = matched[limit - 1][0] if len(matched) > limit else None
+    return QueuePage(items, None if last is None else encode_cursor(int(last[-1]), last[-3]))
+
+
+def _queue_page(
+    conn: ViewConnection, filters: QueueFilters, limit: int, cursor: str | None, now: datetime, language: str
+) -> QueuePage:
+    now_text = time_text(now)
+    rows = _queue_rows(conn, filters, limit + 1, cursor, now_text)
+    items = [_item(row, now_text, language) for row in rows[:limit]]
+    last = rows[limit - 1] if len(rows) > limit else None
+    next_cursor = None if last is None else encode_cursor(int(last[-1]), last[-3])
+    return QueuePage(items, next_cursor)
+
+
+def _queue_rows(
+    conn: ViewConnection, filters: QueueFilters, count: int, cursor: str | None, now_text: str
+) -> list[Any]:
+    """Up to ``count`` queue rows after the cursor, most urgent first."""
     sql = QueueView.SELECT
     params: list[Any] = [now_text]
     if filters.status is not None:
@@ -213,11 +271,7 @@ def work_queue(
         rank, after = decode_cursor(cursor)
         sql += QueueView.AFTER_CURSOR
         params.extend([rank, rank, after])
-    rows = conn.query(sql + QueueView.ORDER, [*params, limit + 1])
-    items = [_item(row, now_text, language) for row in rows[:limit]]
-    last = rows[limit - 1] if len(rows) > limit else None
-    next_cursor = None if last is None else encode_cursor(int(last[-1]), last[-3])
-    return QueuePage(items, next_cursor)
+    return conn.query(sql + QueueView.ORDER, [*params, count])
 
 
 def _item(row: Sequence[Any], now_text: str, language: str) -> dict[str, Any]:

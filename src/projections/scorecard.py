@@ -8,7 +8,9 @@ The projection stores dated facts (only ever added); the query counts those befo
   rejection; ``loss_reversed``: an appeal overturned a decision for the buyer into a rejection;
 - refund: money refunded, by currency (decimal strings, summed exactly);
 - first_response: the merchant's first answer, with the time since opening;
-- deadline_met / deadline_missed: the merchant's own deadlines (answer, refund, evidence) as they closed.
+- deadline_met / deadline_missed: the merchant's own deadlines (answer, refund, evidence) as they closed;
+- decided: the claim's result became known (it left the statuses that await a party, the platform or a
+  court); the standing engine needs the policy's number of them in its window before a standing moves.
 
 The score (0-100) starts at 100 and loses up to 35 points for the loss rate, 25 for the intervention
 rate, 25 for the share of its deadlines the merchant missed and 15 for a slow median first response
@@ -21,16 +23,17 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
+from itertools import islice
 from statistics import median_low
 from typing import Any
 
-from disputes.domain.vocabulary import Outcome
+from disputes.domain.vocabulary import ClaimStatus, Outcome
 from projections.changes import Change, closed_deadlines
-from projections.runner import Projection
-from projections.store import Table, ViewConnection, amount_text, micros, time_text
+from projections.runner import Projection, gc_paused
+from projections.store import Table, ViewConnection, amount_text, micros, text_time, time_text
 
 WEIGHTS = {"loss": 35, "intervention": 25, "deadlines": 25, "response": 15}
 _ALL = "~"  # sorts after every time text
@@ -43,9 +46,25 @@ class ScorecardView:
         ("position", "seq"),
     )
     SELECT_FACTS = (
-        "SELECT claim_id, fact, name, amount, currency, micros FROM read_scorecard_facts "
+        "SELECT claim_id, fact, name, amount, currency, micros, at FROM read_scorecard_facts "
         "WHERE merchant_id = ? AND at < ? ORDER BY position, seq"
     )
+
+
+UNDECIDED = frozenset(
+    {
+        ClaimStatus.AWAITING_MERCHANT,
+        ClaimStatus.OFFER_PENDING,
+        ClaimStatus.OFFER_DECLINED,
+        ClaimStatus.MERCHANT_REJECTED,
+        ClaimStatus.UNDER_MEDIATION,
+        ClaimStatus.UNDER_APPEAL,
+        ClaimStatus.ESCALATED_TO_LEGAL,
+    }
+)
+"""Statuses of a claim whose result is not known yet (it awaits a party, the platform or a court)."""
+UNDECIDED_OR_WITHDRAWN = UNDECIDED | {ClaimStatus.WITHDRAWN}
+"""A withdrawn claim was never decided: it is no sample of the merchant's record."""
 
 
 def scorecard_facts(change: Change) -> list[tuple[str, str | None, str | None, str | None, int | None]]:
@@ -66,10 +85,19 @@ def scorecard_facts(change: Change) -> list[tuple[str, str | None, str | None, s
     if change.type == "Refunded":
         amount = change.attr("amount")
         facts.append(("refund", None, amount_text(amount.amount), amount.currency, None))
+    leaves = after.status not in UNDECIDED_OR_WITHDRAWN and (before is None or before.status in UNDECIDED)
+    if leaves and _first_decision(change):
+        facts.append(("decided", after.status, None, None, None))
     for closed in closed_deadlines(change):
         if closed.party == "merchant" and closed.result != "superseded":
             facts.append((f"deadline_{closed.result}", closed.name, None, None, None))
     return facts
+
+
+def _first_decision(change: Change) -> bool:
+    """The claim leaves the undecided statuses for the first time (an appeal reopens, then leaves again)."""
+    before = change.before
+    return before is None or before.outcome is None or change.type != "AppealDecided"
 
 
 class ScorecardProjection(Projection):
@@ -110,6 +138,19 @@ def _rate(part: int, whole: int) -> Fraction:
     return Fraction(part, whole) if whole else Fraction(0)
 
 
+CLAIMS_PAGE = 1000
+"""Claim ids per list in a scorecard's answer unless the caller pages them otherwise."""
+
+
+@dataclass(frozen=True)
+class Sample:
+    """How many decided claims a standing needs within a window before it may move (the policy's limit)."""
+
+    minimum: int
+    window: timedelta
+    rule: str
+
+
 def merchant_scorecard(
     conn: ViewConnection,
     merchant_id: str,
@@ -117,34 +158,43 @@ def merchant_scorecard(
     *,
     thresholds: Thresholds,
     response_window: timedelta,
+    claims_limit: int | None = CLAIMS_PAGE,
+    claims_offset: int = 0,
+    sample: Sample | None = None,
+    now: datetime | None = None,
 ) -> dict[str, Any]:
     """The merchant's figures from the facts dated before ``before`` (None: all of them), and the claims
-    behind each."""
-    ids: dict[str, list[str]] = defaultdict(list)
+    behind each, ``claims_limit`` ids per list from ``claims_offset`` on (None: every id).
+
+    One pass over the facts in log order, each kept in an insertion-ordered dict (a set that remembers
+    the order claims were first seen): linear in the merchant's facts.
+    """
+    ids: dict[str, dict[str, None]] = defaultdict(dict)
     refunds: dict[str, list[Decimal]] = defaultdict(list)
-    refund_claims: dict[str, list[str]] = defaultdict(list)
+    refund_claims: dict[str, dict[str, None]] = defaultdict(dict)
     responses: list[int] = []
     missed: list[dict[str, str]] = []
+    decided_at: list[str] = []
     met = 0
-    for claim_id, fact, name, amount, currency, duration in conn.query(
-        ScorecardView.SELECT_FACTS, (merchant_id, _ALL if before is None else time_text(before))
-    ):
+    with gc_paused():  # hundreds of thousands of rows, none in a cycle: the collector would only cost
+        rows = conn.query(ScorecardView.SELECT_FACTS, (merchant_id, _ALL if before is None else time_text(before)))
+    for claim_id, fact, name, amount, currency, duration, at in rows:
         if fact == "refund":
             refunds[currency].append(Decimal(amount))
-            if claim_id not in refund_claims[currency]:
-                refund_claims[currency].append(claim_id)
+            refund_claims[currency][claim_id] = None
         elif fact == "first_response":
             responses.append(int(duration))
-            ids["first_responses"].append(claim_id)
+            ids["first_responses"][claim_id] = None
         elif fact == "deadline_missed":
             missed.append({"claim_id": claim_id, "deadline": name})
         elif fact == "deadline_met":
             met += 1
+        elif fact == "decided":
+            decided_at.append(at)
         elif fact == "loss_reversed":
-            if claim_id in ids["loss"]:
-                ids["loss"].remove(claim_id)
-        elif claim_id not in ids[fact]:
-            ids[fact].append(claim_id)
+            ids["loss"].pop(claim_id, None)
+        else:
+            ids[fact][claim_id] = None
 
     received = len(ids["received"])
     interventions = len(ids["intervention"])
@@ -162,7 +212,13 @@ def merchant_scorecard(
         + WEIGHTS["response"] * slowness
     )
     score = max(0, min(100, round(100 - penalty)))
-    return {
+    end = None if claims_limit is None else claims_offset + claims_limit
+
+    def page(items: Any) -> list[Any]:
+        return list(islice(items, claims_offset, end))
+
+    longest = max([len(v) for v in ids.values()] + [len(v) for v in refund_claims.values()] + [len(missed)])
+    card: dict[str, Any] = {
         "merchant_id": merchant_id,
         "as_of": before,
         "claims_received": received,
@@ -178,15 +234,33 @@ def merchant_scorecard(
         "median_first_response_seconds": None if median_micros is None else median_micros // 1_000_000,
         "deadlines_met": met,
         "deadlines_missed": len(missed),
+        "decided_claims": len(decided_at),
         "score": score,
         "tier": tier(score, thresholds),
         "thresholds": {"good": thresholds.good, "watch": thresholds.watch},
         "claims": {
-            "received": ids["received"],
-            "interventions": ids["intervention"],
-            "losses": ids["loss"],
-            "refunds": {currency: claims for currency, claims in sorted(refund_claims.items())},
-            "first_responses": ids["first_responses"],
-            "deadlines_missed": missed,
+            "received": page(ids["received"]),
+            "interventions": page(ids["intervention"]),
+            "losses": page(ids["loss"]),
+            "refunds": {currency: page(claims) for currency, claims in sorted(refund_claims.items())},
+            "first_responses": page(ids["first_responses"]),
+            "deadlines_missed": page(missed),
+        },
+        "claims_page": {
+            "offset": claims_offset,
+            "limit": claims_limit,
+            "next_offset": end if end is not None and end < longest else None,
         },
     }
+    if sample is not None:
+        reference = before if before is not None else now
+        since = time_text((reference or datetime.now(UTC)) - sample.window)
+        in_window = sum(1 for at in decided_at if at >= since)
+        card["standing_sample"] = {
+            "decided_in_window": in_window,
+            "minimum": sample.minimum,
+            "window_from": text_time(since),
+            "enough": in_window >= sample.minimum,
+            "rule": sample.rule,
+        }
+    return card

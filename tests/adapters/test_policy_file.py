@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -144,3 +145,28 @@ def test_reminder_lead_times_default_to_24_and_2_hours_and_a_policy_file_sets_th
 def test_bad_reminder_lead_times_are_refused_with_a_reason(table: str, complaint: str) -> None:
     with pytest.raises(PolicyFileError, match=complaint):
         parse_policy(f'version = "r1"\n[reminders]\n{table}\n')
+def test_signals_and_limits_are_read_from_the_file_with_exact_rates() -> None:
+    policy = parse_policy(
+        'version = "x"\n[signals]\nsilence_wins_share = "0.35"\nreject_then_lose_rate = 0.75\n'
+        'near_total_window = "24h"\n[limits]\nbuyer_claims = 3\nbuyer_claims_window = "7d"\nstanding_min_decided = 10\n'
+    )
+    assert (policy.signals.silence_wins_share, policy.signals.reject_then_lose_rate) == (Decimal("0.35"), Decimal("0.75"))
+    assert policy.signals.near_total_window == timedelta(hours=24)
+    assert (policy.limits.buyer_claims, policy.limits.buyer_claims_window) == (3, timedelta(days=7))
+    assert (policy.limits.standing_min_decided, policy.limits.standing_window) == (10, timedelta(days=90))
+
+
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        ('[signals]\nsilence_wins_share = "1.5"', "[signals] silence_wins_share must be above 0 and at most 1"),
+        ('[signals]\nsilence_wins_share = "half"', '[signals] silence_wins_share must be a share from 0 to 1, like "0.6"'),
+        ("[signals]\nserial_refund_only_claims = 0", "[signals] serial_refund_only_claims must be a whole number"),
+        ('[limits]\nbuyer_claims_window = "soon"', "[limits] buyer_claims_window must be a duration"),
+        ("[limits]\nbuyer_claim = 3", "unknown key in [limits]: buyer_claim"),
+    ],
+)
+def test_a_bad_signal_or_limit_is_refused_naming_the_key(table: str, message: str) -> None:
+    with pytest.raises(PolicyFileError) as refused:
+        parse_policy(f'version = "x"\n{table}\n', "new.toml")
+    assert message in refused.value.detail

@@ -104,6 +104,7 @@ EXAMPLES: dict[tuple[str, str], Example] = {
     ("GET", "/claims/{claim_id}/history"): lambda w: {"params": {"diff": "true"}},
     ("GET", "/claims/{claim_id}/timeline"): lambda w: {"params": {"min_position": w.head()}},
     ("GET", "/claims/{claim_id}/case-file"): lambda w: {},
+    ("GET", "/claims/{claim_id}/signals"): lambda w: {"params": {"min_position": w.head()}},
     ("GET", "/claims"): lambda w: {"params": {"min_position": w.head()}},
     ("GET", "/queue"): lambda w: {"params": {"min_position": w.head()}},
     ("GET", "/merchants/{merchant_id}/scorecard"): lambda w: {"params": {"min_position": w.head()}},

@@ -48,7 +48,9 @@ def test_health_readiness_and_metrics_answer_anyone_and_show_the_head_position(a
     assert ready.status_code == 200
     body = ready.json()
     assert (body["status"], body["store"]) == ("ready", {"head_position": 0})
-    assert set(body["projections_lag"]) == {"claims", "queue", "timeline", "scorecard", "audit", "audit_seal", "deadlines"}
+    assert set(body["projections_lag"]) == {
+        "claims", "queue", "timeline", "scorecard", "audit", "audit_seal", "deadlines", "signals"
+    }
     assert all(lag == 0 for lag in body["projections_lag"].values())
 
     claim = api.open_claim()

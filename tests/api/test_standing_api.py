@@ -56,7 +56,7 @@ def test_a_merchant_losing_claims_is_restricted_appeals_and_a_mediator_overturns
     api: Api, engine: StandingEngine
 ) -> None:
     assert standing(api)["tier"] == "good" and standing(api)["version"] == 0
-    lost = [lose_claim(api, f"order-{n}") for n in range(3)]
+    lost = [lose_claim(api, f"order-{n}") for n in range(5)]  # the policy's minimum sample: 5 decided
     assert [r.event for r in engine.tick().recorded] == ["Restricted"]
 
     restricted = standing(api)
@@ -80,6 +80,21 @@ def test_a_merchant_losing_claims_is_restricted_appeals_and_a_mediator_overturns
     decided = api.post("med1", "/merchants/m1/standing/appeals/decision", json=decision)
     assert decided.status_code == 200, decided.text
     assert (decided.json()["tier"], decided.json()["appeal"], decided.json()["appealable"]) == ("good", None, False)
+    # The overturn is the latest change, and the figures say the same tier as the standing.
+    overturned = standing(api)
+    assert overturned["last_change"] == {
+        "type": "AppealDecided",
+        "version": decided.json()["version"],
+        "from_tier": "restricted",
+        "to_tier": "good",
+        "rule": "standing-appeal-overturned",
+        "policy_version": "2026-11",
+        "outcome": "overturned",
+        "overturned": "Restricted",
+        "overturned_version": restricted["last_change"]["version"],
+    }
+    assert (overturned["figures"]["tier"], overturned["figures"]["scorecard_tier"]) == ("good", "restricted")
+    assert overturned["figures"]["score"] == 40 and overturned["claim_ids"] == lost
 
     entries = history(api)
     assert [e["type"] for e in entries] == ["StandingOpened", "Restricted", "AppealLodged", "AppealDecided"]

@@ -40,7 +40,9 @@ def test_rebuild_empties_every_view_and_builds_it_again_with_a_progress_bar(
     done = run_cli(database_url, "rebuild")
 
     assert done.returncode == 0, done.stderr
-    assert done.stdout.startswith(f"rebuilt claims, queue, timeline, scorecard, audit, audit_seal, deadlines: {head} events in ")
+    assert done.stdout.startswith(
+        f"rebuilt claims, queue, timeline, scorecard, audit, audit_seal, deadlines, signals: {head} events in "
+    )
     assert "rebuild [" in done.stderr and "100%" in done.stderr
     assert dump_views(views) == before
 
@@ -71,7 +73,7 @@ def test_an_unknown_view_or_an_unmigrated_database_is_one_line_of_error(database
     assert unknown.returncode == 2
     assert unknown.stderr == (
         "disputes: error: no projection named scoreboard; "
-        "the projections are claims, queue, timeline, scorecard, audit, audit_seal, deadlines\n"
+        "the projections are claims, queue, timeline, scorecard, audit, audit_seal, deadlines, signals\n"
     )
 
 

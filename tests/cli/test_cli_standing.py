@@ -44,7 +44,7 @@ def record_lost_claims(database_url: str, count: int) -> None:
 
 def test_the_worker_records_a_restriction_once_and_names_the_rule(database_url: str) -> None:
     assert run_cli(database_url, "migrate").returncode == 0
-    record_lost_claims(database_url, 3)
+    record_lost_claims(database_url, 5)  # the policy's minimum sample
 
     first = run_cli(database_url, "deadlines", "--once")
     assert first.returncode == 0, first.stderr

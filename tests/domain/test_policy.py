@@ -8,7 +8,14 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from disputes.domain.errors import InvalidValue
-from disputes.domain.policy import Deadline, Windows, no_reason_return_deadline, open_deadlines
+from disputes.domain.policy import (
+    Deadline,
+    Limits,
+    Windows,
+    claim_rate_refusal,
+    no_reason_return_deadline,
+    open_deadlines,
+)
 from disputes.domain.vocabulary import ClaimStatus
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -206,3 +213,13 @@ def test_windows_from_settings_change_the_deadlines() -> None:
     assert open_deadlines(ClaimStatus.REFUND_PENDING, SINCE, {}, windows) == [
         Deadline("merchant_refund", SINCE + timedelta(days=3))
     ]
+
+
+def test_a_buyer_at_the_claim_rate_limit_may_open_again_when_its_oldest_claim_in_the_window_leaves_it() -> None:
+    limits = Limits(buyer_claims=3, buyer_claims_window=timedelta(days=30))
+    t0 = datetime(2026, 11, 1, tzinfo=UTC)
+    openings = [t0, t0 + timedelta(days=1), t0 + timedelta(days=2)]
+    assert claim_rate_refusal(openings[:2], t0 + timedelta(days=3), limits) is None
+    assert claim_rate_refusal(openings, t0 + timedelta(days=3), limits) == t0 + timedelta(days=30)
+    assert claim_rate_refusal(openings, t0 + timedelta(days=30), limits) is None  # t0 has left the window
+    assert claim_rate_refusal([t0 - timedelta(days=40), *openings[1:]], t0 + timedelta(days=3), limits) is None

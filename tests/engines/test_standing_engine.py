@@ -4,6 +4,7 @@ platform, naming the rule and the policy version; appeals on the same store; two
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,10 +20,18 @@ from disputes.settings import Settings
 from projections.runner import ProjectionRunner, reset
 from projections.scorecard import ScorecardProjection
 from projections.store import ViewStore
-from support import migrated_container, run_together
+from support import CLAIMANT_FACTS, migrated_container, policy_file, run_together
 from support.views import Claims, ManualClock, mediator, merchant
 
 AUDITOR = Actor(Role.AUDITOR, "aud1")
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    """These cases judge small records: a policy whose standing may move from the first decided claim
+    (the minimum sample has its own tests: test_standing_sample.py)."""
+    policy = policy_file(tmp_path, standing_min_decided=1)
+    return Settings(database_url=database_url, env="test", order_facts=CLAIMANT_FACTS, policy_file=policy)
 
 
 @pytest.fixture
@@ -121,7 +130,12 @@ def test_a_fresh_engine_beside_a_scorecard_view_being_rebuilt_records_nothing_fr
     finally:
         partial.close()
     # An engine of a new policy version has reviewed no merchant yet: it reads the view from the start.
-    newer = Settings(database_url=container.settings.database_url, env="test", policy_version="2026-12")
+    newer = Settings(
+        database_url=container.settings.database_url,
+        env="test",
+        policy_version="2026-12",
+        policy_file=container.settings.policy_file,
+    )
     with migrated_container(newer, ManualClock()) as later:
         fresh = StandingEngine(later.app, ViewStore(container.settings.database))
         try:
@@ -170,7 +184,11 @@ def test_a_restarted_engine_reviews_only_what_moved_since_and_a_new_policy_versi
     # A stricter policy version: every merchant is reviewed again, and m2 (1 of 5 lost: score 88, good
     # under the default 80, watch under 95) is warned; m1 stays restricted.
     stricter = Settings(
-        database_url=container.settings.database_url, env="test", policy_version="2026-12", scorecard_good_min=95
+        database_url=container.settings.database_url,
+        env="test",
+        policy_version="2026-12",
+        scorecard_good_min=95,
+        policy_file=container.settings.policy_file,
     )
     again = restarted(stricter)
     assert again.reviewed == 2
@@ -254,9 +272,11 @@ def test_every_view_ignores_standing_events_and_the_seal_covers_them(
 
 
 @pytest.mark.postgres
-def test_two_engines_on_one_postgresql_record_each_crossing_once(postgres_url: str) -> None:
+def test_two_engines_on_one_postgresql_record_each_crossing_once(postgres_url: str, tmp_path: Path) -> None:
     clock = ManualClock()
-    settings = Settings(database_url=postgres_url, env="test")
+    settings = Settings(
+        database_url=postgres_url, env="test", policy_file=policy_file(tmp_path, standing_min_decided=1)
+    )
     with migrated_container(settings, clock) as container, migrated_container(settings, clock) as other:
         claims = Claims(container.app, clock)
         for n in range(4):

@@ -203,3 +203,19 @@ def run_together(*work: Callable[[], None]) -> None:
         t.start()
     for t in threads:
         t.join()
+
+
+def policy_file(directory: Any, name: str = "policy.toml", **values: Any) -> Any:
+    """The built-in policy with some ``key = value`` lines changed (``standing_min_decided=1``), written to
+    ``directory / name``; each key must be in the built-in file once."""
+    from disputes.adapters.policy_file import default_policy_text
+
+    lines = default_policy_text().splitlines()
+    for key, value in values.items():
+        matches = [i for i, line in enumerate(lines) if line.split("=")[0].strip() == key]
+        assert len(matches) == 1, f"{key} is not one line of the built-in policy"
+        written = f'"{value}"' if isinstance(value, str) else str(value).lower() if isinstance(value, bool) else value
+        lines[matches[0]] = f"{key} = {written}"
+    path = directory / name
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path

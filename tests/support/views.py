@@ -96,6 +96,9 @@ VIEW_TABLES = {
     "read_scorecard_facts": "position, seq",
     "read_audit_facts": "position, seq",
     "read_deadlines": "claim_id, name",
+    "read_signal_claims": "claim_id",
+    "read_signal_evidence": "position, seq",
+    "read_signal_deliveries": "ledger_id",
 }
 
 

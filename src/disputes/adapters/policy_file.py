@@ -4,19 +4,23 @@ from __future__ import annotations
 
 import re
 import tomllib
+from dataclasses import fields
 from datetime import timedelta
+from decimal import Decimal, InvalidOperation
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from disputes.domain.errors import InvalidValue
 from disputes.domain.policy import (
     AutoOutcome,
     DeadlineRule,
     Eligibility,
+    Limits,
     Policy,
     Reminders,
     ScorecardThresholds,
+    SignalThresholds,
     Windows,
     time_zone,
 )
@@ -94,7 +98,10 @@ def _unknown(table: dict[str, Any], known: set[str] | tuple[str, ...], where: st
 def _policy(data: dict[str, Any]) -> Policy:
     _unknown(
         data,
-        {"version", "timezone", "default_language", "windows", "eligibility", "scorecard", "rules", "reminders"},
+        {
+            "version", "timezone", "default_language", "windows", "eligibility", "scorecard", "rules", "reminders",
+            "signals", "limits",
+        },
         "the policy",
     )
     version = data.get("version")
@@ -150,6 +157,8 @@ def _policy(data: dict[str, Any]) -> Policy:
         scorecard=ScorecardThresholds(**tiers),
         reminders=_reminders(_table(data, "reminders")),
         default_language=language,
+        signals=_thresholds(SignalThresholds, _table(data, "signals"), "[signals]"),
+        limits=_thresholds(Limits, _table(data, "limits"), "[limits]"),
     )
 
 
@@ -164,6 +173,43 @@ def _reminders(table: dict[str, Any]) -> Reminders:
         return Reminders(tuple(duration(lead, "[reminders] lead_times") for lead in leads))
     except InvalidValue as refused:
         raise PolicyFileError(f"[reminders] {refused.detail}") from None
+
+
+_T = TypeVar("_T")
+
+
+def _thresholds(cls: type[_T], table: dict[str, Any], where: str) -> _T:
+    """A table of whole numbers, durations and rates, each key a field of ``cls`` (its type as the default's)."""
+    defaults = cls()
+    known = tuple(f.name for f in fields(cls))  # type: ignore[arg-type]
+    _unknown(table, known, where)
+    values: dict[str, Any] = {}
+    for name in known:
+        if name not in table:
+            continue
+        value, default = table[name], getattr(defaults, name)
+        if isinstance(default, timedelta):
+            values[name] = duration(value, f"{where} {name}")
+        elif isinstance(default, Decimal):
+            values[name] = _rate(value, f"{where} {name}")
+        elif not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise PolicyFileError(f"{where} {name} must be a whole number of at least 1")
+        else:
+            values[name] = value
+    return cls(**values)
+
+
+def _rate(value: Any, what: str) -> Decimal:
+    """A share from 0 to 1, written as a string ("0.6") or a TOML number, kept as an exact decimal."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise PolicyFileError(f'{what} must be a share from 0 to 1, like "0.6"')
+    try:
+        rate = Decimal(str(value))
+    except InvalidOperation:
+        raise PolicyFileError(f'{what} must be a share from 0 to 1, like "0.6", not {value!r}') from None
+    if not rate.is_finite() or not 0 < rate <= 1:
+        raise PolicyFileError(f"{what} must be above 0 and at most 1")
+    return rate
 
 
 def _rules(table: dict[str, Any]) -> tuple[DeadlineRule, ...]:

@@ -33,6 +33,7 @@ from disputes.api.routes import (
     queue,
     reports,
     scorecards,
+    signals,
     standing,
     webhooks,
 )
@@ -40,6 +41,7 @@ from disputes.api.tracing import install_tracing
 from disputes.bootstrap import (
     Container,
     bootstrap,
+    limit_claim_rate,
     start_deadline_engine,
     start_deliveries,
     start_projections,
@@ -61,6 +63,7 @@ def create_app(container: Container | None = None) -> FastAPI:
     settings = Settings() if container is None else container.settings
     check_production(settings)  # DISPUTES_ENV=production with unsafe settings: no start, nothing opened
     container = container or bootstrap(settings)
+    limit_claim_rate(container)
 
     @asynccontextmanager
     async def lifespan(api: FastAPI) -> AsyncIterator[None]:
@@ -128,6 +131,7 @@ def create_app(container: Container | None = None) -> FastAPI:
         api.include_router(routes.router)
     for routes in (webhooks, events):  # events out (docs/events.md)
         api.include_router(routes.router)
+    api.include_router(signals.router)
     openapi.install(api)
     install_tracing(api)  # only with OTEL_EXPORTER_OTLP_ENDPOINT and the otel extra
     check_app(api)  # a route without a rule in the permission matrix is never served

@@ -108,8 +108,10 @@ def install(app: FastAPI) -> None:
             exc.title,
             exc.detail,
             claim_id=exc.claim_id,
+            headers=exc.headers or None,
             language=request_language(request),
             localised=getattr(exc, "localised", False),
+            **exc.extra,
         )
 
     @app.exception_handler(ApiProblem)

@@ -7,6 +7,7 @@ that concurrent commands can later be saved together in one transaction.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -22,13 +23,14 @@ from disputes.adapters.metrics import count_recorded
 from disputes.adapters.transcodings import TRANSCODINGS
 from disputes.application.orders import UNSET, Orders
 from disputes.application.records import EventRecord, event_record
+from disputes.application.rules import iso_duration
 from disputes.application.visibility import can_view, may_see_past
 from disputes.domain import errors
 from disputes.domain.claim import Claim, claim_id_of
 from disputes.domain.money import Money
 from disputes.domain.order import CLAIMANT, PLATFORM, Order
 from disputes.domain.parties import Actor, Role
-from disputes.domain.policy import DeadlineRule, Policy, Windows
+from disputes.domain.policy import BUYER_CLAIM_RATE_RULE, DeadlineRule, Policy, Windows, claim_rate_refusal
 from disputes.domain.vocabulary import (
     AppealOutcome,
     ClaimKind,
@@ -40,8 +42,11 @@ from disputes.domain.vocabulary import (
     Party,
     ReturnCondition,
 )
+from disputes.i18n import DEFAULT_LANGUAGE, duration_words, text
 
 Clock = Callable[[], datetime]
+ClaimOpenings = Callable[[str, datetime], Sequence[datetime]]
+"""When the buyer (first argument) opened each of its claims since a moment (the claim-rate limit's count)."""
 
 
 def utc_now() -> datetime:
@@ -103,6 +108,8 @@ class DisputesApplication(Application[UUID]):
         self.snapshotting_intervals = {Claim: snapshot_interval, Order: snapshot_interval}  # type: ignore[misc]
         super().__init__(env)
         self.orders = Orders(self)
+        self.claim_openings: ClaimOpenings | None = None
+        """Set by the composition root (from the claims view): without it no claim-rate limit applies."""
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
@@ -137,6 +144,7 @@ class DisputesApplication(Application[UUID]):
         """
         if actor.role is not Role.BUYER:
             raise errors.NotPermitted("only a buyer may open a claim")
+        self._require_claim_rate(actor)
         for attempt in range(SAVE_RETRIES + 1):
             order = self.orders.for_new_claim(
                 actor,
@@ -178,6 +186,27 @@ class DisputesApplication(Application[UUID]):
                 if attempt == SAVE_RETRIES:
                     raise errors.OpenClaimExists(f"order {order_id!r} already has an open claim") from None
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _require_claim_rate(self, actor: Actor) -> None:
+        """The policy's claim-rate limit: refused with when the buyer may open again, the rule and version."""
+        if self.claim_openings is None:
+            return
+        limits, at = self.policy.limits, self.now()
+        openings = self.claim_openings(actor.id, at - limits.buyer_claims_window)
+        retry_at = claim_rate_refusal(openings, at, limits)
+        if retry_at is None:
+            return
+        window = duration_words(limits.buyer_claims_window, DEFAULT_LANGUAGE)
+        when = retry_at.astimezone(UTC).isoformat().replace("+00:00", "Z")
+        raise errors.ClaimRateLimited(
+            text(DEFAULT_LANGUAGE, f"signals.{BUYER_CLAIM_RATE_RULE}", count=len(openings), window=window, retry_at=when),
+            retry_at=when,
+            retry_after=max(1, math.ceil((retry_at - at).total_seconds())),
+            rule=BUYER_CLAIM_RATE_RULE,
+            policy_version=self.policy.version,
+            limit=limits.buyer_claims,
+            window=iso_duration(limits.buyer_claims_window),
+        )
 
     def _require_lines_free(self, order: Order, claims: Sequence[Claim], lines: set[str]) -> None:
         """No claim of the order that is open, or whose refusal holds, may name one of ``lines``; and

@@ -10,13 +10,10 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from babel.units import format_unit
-
 from disputes.application.html import e, page
 from disputes.domain.policy import Policy
 from disputes.domain.vocabulary import LANGUAGES
-from disputes.i18n import text
-from disputes.i18n.language import locale_name
+from disputes.i18n import duration_words, text
 
 DEADLINE_WINDOWS = {
     "merchant_response": "merchant_response",
@@ -41,15 +38,6 @@ DEADLINE_PARTIES = {
 }
 RIGHTS = ("mediation", "reasons", "refund_limit", "court")
 CHANNELS = ("negotiation", "platform", "hotline", "mediation_bodies", "courts")
-
-
-def duration_words(window: timedelta, language: str) -> str:
-    """``48 hours``, ``7天``: whole days from three days up, else hours, minutes or seconds (Babel's units)."""
-    seconds = int(window.total_seconds())
-    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
-        if seconds % size == 0 and (unit != "day" or seconds >= 3 * size):
-            return format_unit(seconds // size, f"duration-{unit}", locale=locale_name(language))
-    return format_unit(seconds, "duration-second", locale=locale_name(language))
 
 
 def iso_duration(window: timedelta) -> str:

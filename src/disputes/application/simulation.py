@@ -13,12 +13,16 @@ have happened in the same form, so the simulated copy takes no more of them; the
 still apply to it up to the horizon, and the end states are compared. A claim whose end state differs
 (status, agreed or refunded money, mediator's outcome, flag) is a changed outcome, put down to the new
 policy's rule for the first deadline that set the copies apart.
+
+The candidate's limits are tried too: which buyers its claim-rate limit would have refused, and which
+claims (:func:`limited_buyers`); which merchants' standings its thresholds and minimum sample would
+change now is the standing engine's to say (``disputes.engines.standing.simulate_standings``).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -31,7 +35,7 @@ from eventsourcing.utils import get_topic
 from disputes.application.claims import DEADLINE_ENGINE, DisputesApplication
 from disputes.domain.claim import Claim, event_type
 from disputes.domain.money import Money
-from disputes.domain.policy import Policy
+from disputes.domain.policy import Policy, claim_rate_refusal
 
 AUTOMATIC_EVENTS = frozenset(
     {
@@ -90,6 +94,30 @@ class RuleChanges:
 
 
 @dataclass(frozen=True)
+class LimitedBuyer:
+    """A buyer the candidate policy's claim-rate limit would have refused, and the claims refused."""
+
+    buyer_id: str
+    claim_ids: tuple[str, ...]
+    first_refused_at: datetime
+
+
+@dataclass(frozen=True)
+class StandingWhatIf:
+    """A merchant whose standing the candidate policy would change now (the standing engine's next round)."""
+
+    merchant_id: str
+    recorded_tier: str
+    simulated_tier: str
+    event: str
+    """Warned, Restricted or Reinstated: what the engine would record."""
+    score: int
+    decided_in_window: int
+    claim_ids: tuple[str, ...]
+    """The claims behind the figures (losses, interventions, missed deadlines; at most 1,000)."""
+
+
+@dataclass(frozen=True)
 class SimulationReport:
     policy_version: str
     start: datetime
@@ -97,6 +125,8 @@ class SimulationReport:
     horizon: datetime
     claims_replayed: int
     changes: tuple[ClaimChange, ...] = field(default=())
+    limited_buyers: tuple[LimitedBuyer, ...] = field(default=())
+    standings: tuple[StandingWhatIf, ...] = field(default=())
 
     def by_rule(self) -> list[RuleChanges]:
         claims: dict[str, list[str]] = defaultdict(list)
@@ -143,6 +173,22 @@ class SimulationReport:
                 }
                 for c in self.changes
             ],
+            "limited_buyers": [
+                {"buyer_id": b.buyer_id, "claims_refused": list(b.claim_ids), "first_refused_at": b.first_refused_at.isoformat()}
+                for b in self.limited_buyers
+            ],
+            "standings_changed": [
+                {
+                    "merchant_id": m.merchant_id,
+                    "recorded_tier": m.recorded_tier,
+                    "simulated_tier": m.simulated_tier,
+                    "event": m.event,
+                    "score": m.score,
+                    "decided_in_window": m.decided_in_window,
+                    "claim_ids": list(m.claim_ids),
+                }
+                for m in self.standings
+            ],
         }
 
 
@@ -159,11 +205,18 @@ def simulate(
         change = replay_claim(events, policy, horizon)
         if change is not None:
             changes.append(change)
-    return SimulationReport(policy.version, start, end, horizon, count, tuple(changes))
+    limited = limited_buyers(openings_between(app, start - policy.limits.buyer_claims_window, end), policy, start)
+    return SimulationReport(policy.version, start, end, horizon, count, tuple(changes), tuple(limited))
 
 
 def opened_between(app: DisputesApplication, start: datetime, end: datetime) -> Iterator[UUID]:
     """The ids of the claims whose ClaimOpened was recorded in [start, end), read from the event log."""
+    for _, claim_id, _ in openings_between(app, start, end):
+        yield UUID(claim_id)
+
+
+def openings_between(app: DisputesApplication, start: datetime, end: datetime) -> Iterator[tuple[str, str, datetime]]:
+    """(buyer, claim id, opened at) of each claim opened in [start, end), in log order."""
     topics = [get_topic(Claim.ClaimOpened)]  # type: ignore[attr-defined]
     position: int | None = None
     while True:
@@ -173,10 +226,35 @@ def opened_between(app: DisputesApplication, start: datetime, end: datetime) -> 
         for notification in page:
             opened = _aggregate_event(app.mapper.to_domain_event(notification))
             if start <= opened.timestamp < end:
-                yield UUID(str(opened.originator_id))
+                yield opened.buyer.id, str(opened.originator_id), opened.timestamp  # type: ignore[attr-defined]
         if len(page) < _PAGE:
             return
         position = page[-1].id
+
+
+def limited_buyers(
+    openings: Iterable[tuple[str, str, datetime]], policy: Policy, start: datetime
+) -> list[LimitedBuyer]:
+    """The buyers whose claims opened from ``start`` on the policy's claim-rate limit would have refused.
+
+    The openings are replayed in time order per buyer (earlier ones, within a window before ``start``,
+    count towards the limit); a refused claim would not have been opened, so it counts for nothing after.
+    """
+    by_buyer: dict[str, list[tuple[datetime, str]]] = defaultdict(list)
+    for buyer_id, claim_id, at in openings:
+        by_buyer[buyer_id].append((at, claim_id))
+    limited = []
+    for buyer_id, claims in sorted(by_buyer.items()):
+        kept: list[datetime] = []
+        refused: list[tuple[datetime, str]] = []
+        for at, claim_id in sorted(claims):
+            if claim_rate_refusal(kept, at, policy.limits) is None:
+                kept.append(at)
+            elif at >= start:
+                refused.append((at, claim_id))
+        if refused:
+            limited.append(LimitedBuyer(buyer_id, tuple(c for _, c in refused), refused[0][0]))
+    return limited
 
 
 def replay_claim(

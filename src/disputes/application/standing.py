@@ -87,7 +87,10 @@ class MerchantStandings:
         return self._command(
             actor,
             merchant_id,
-            lambda s: s.decide_appeal(actor=actor, outcome=outcome, rationale=rationale, at=self.app.now()),
+            lambda s: s.decide_appeal(
+                actor=actor, outcome=outcome, rationale=rationale, at=self.app.now(),
+                policy_version=self.app.policy.version,
+            ),
         )
 
     def _command(

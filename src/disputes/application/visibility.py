@@ -64,6 +64,11 @@ MERCHANT_RECORD_READERS: Who = OWN_MERCHANT | MEDIATOR | AUDITOR | REGULATOR
 """Who may read a merchant's scorecard and standing."""
 
 
+SIGNAL_READERS: Who = MEDIATOR | AUDITOR
+"""Who may read a claim's signals (what may point at abuse): mediators and auditors. Never the buyer or
+the merchant concerned, nor any other buyer or merchant: a signal speaks of a party behind its back."""
+
+
 def relation_to_parties(
     actor: Actor, *, buyer_id: str, merchant_id: str, mediator_id: str | None = None
 ) -> Relation:
@@ -114,6 +119,11 @@ def may_see_order(actor: Actor, *, buyer_id: str, merchant_id: str) -> bool:
 def may_see_past(actor: Actor) -> bool:
     """Whether this principal may see a claim (that it may see) as it stood in the past."""
     return all((actor.role, relation) in PAST_VIEWERS for relation in Relation)
+
+
+def may_read_signals(actor: Actor) -> bool:
+    """Whether this principal may read signals (of any claim it may see)."""
+    return all((actor.role, relation) in SIGNAL_READERS for relation in Relation)
 
 
 def may_read_merchant_record(actor: Actor, merchant_id: str) -> bool:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,10 @@ from disputes.application.simulation import SimulationReport, simulate
 from disputes.bootstrap import build_application
 from disputes.cli.common import rfc3339_option, table
 from disputes.domain.errors import DisputesError
+from disputes.domain.policy import BUYER_CLAIM_RATE_RULE
+from disputes.engines.standing import simulate_standings
 from disputes.settings import Settings
+from projections.store import ViewStore
 
 
 def register(subparsers: Any) -> None:
@@ -26,7 +30,8 @@ def register(subparsers: Any) -> None:
         "simulate",
         help="replay a period's claims under another policy, without writing anything",
         description="Replay the claims opened in [--from, --to) under the windows and automatic outcomes "
-        "of --policy, in memory, and print per rule how many outcomes and how much money would change.",
+        "of --policy, in memory, and print per rule how many outcomes and how much money would change; which "
+        "buyers its claim-rate limit would have refused; which merchants' standings it would change now.",
     )
     sim.add_argument("--policy", required=True, type=Path, metavar="NEW.toml", help="the policy to try")
     sim.add_argument("--from", required=True, dest="start", metavar="TIME", help="RFC 3339, with zone")
@@ -43,10 +48,14 @@ def run_simulate(args: argparse.Namespace) -> int:
     settings = Settings()
     require_migrated(settings.database)
     app = build_application(settings)
+    store = ViewStore(settings.database)
     try:
         report = simulate(app, new, start, end, now=app.now())
+        standings = simulate_standings(app, store, new, app.now())
     finally:
+        store.close()
         app.close()
+    report = replace(report, standings=tuple(standings))
     print(json.dumps(report.to_json(), indent=2) if args.json else render(report))
     return 0
 
@@ -72,6 +81,18 @@ def render(report: SimulationReport) -> str:
             for c in report.changes
         ]
         lines += table(("claim", "rule", "status (recorded -> simulated)", "money"), rows)
+    lines += ["", f"{len(report.limited_buyers)} buyer(s) would be limited (rule {BUYER_CLAIM_RATE_RULE})"]
+    if report.limited_buyers:
+        limited = [(b.buyer_id, str(len(b.claim_ids)), ", ".join(b.claim_ids)) for b in report.limited_buyers]
+        lines += table(("buyer", "refused", "claims"), limited)
+    lines += ["", f"{len(report.standings)} merchant standing(s) would change (the scorecard view as it stands)"]
+    if report.standings:
+        moved = [
+            (m.merchant_id, f"{m.recorded_tier} -> {m.simulated_tier}", m.event, str(m.score),
+             str(m.decided_in_window), ", ".join(m.claim_ids[:10]) + (" ..." if len(m.claim_ids) > 10 else ""))
+            for m in report.standings
+        ]
+        lines += table(("merchant", "tier", "event", "score", "decided", "claims"), moved)
     return "\n".join(lines)
 
 

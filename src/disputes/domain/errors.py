@@ -6,6 +6,8 @@ classifies: 409 for a refused state transition, 403 for an actor who may not act
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class DisputesError(Exception):
     """Base of every error this program raises on purpose."""
@@ -15,6 +17,11 @@ class DisputesError(Exception):
     status = 400
     localised = False
     """True when ``detail`` is written in the request's language already (else it is English)."""
+
+    extra: dict[str, Any] = {}
+    """Members the problem carries beside type, title, status and detail (e.g. when to try again)."""
+    headers: dict[str, str] = {}
+    """Headers of the answer (``Retry-After``)."""
 
     def __init__(self, detail: str, *, claim_id: str | None = None) -> None:
         super().__init__(detail)
@@ -111,6 +118,26 @@ class ClaimExceedsRefundable(ClaimNotEligible):
 class ClaimsPerOrderExceeded(ClaimNotEligible):
     code = "claims-per-order-exceeded"
     title = "The order has had as many claims as the policy allows"
+
+
+class ClaimRateLimited(ClaimNotEligible):
+    """The buyer opened as many claims as the policy's claim-rate limit allows within its window."""
+
+    code = "claim-rate-limited"
+    title = "Too many claims opened in a short time"
+
+    def __init__(
+        self, detail: str, *, retry_at: str, retry_after: int, rule: str, policy_version: str, limit: int, window: str
+    ) -> None:
+        super().__init__(detail)
+        self.headers = {"Retry-After": str(retry_after)}
+        self.extra: dict[str, Any] = {
+            "retry_at": retry_at,
+            "rule": rule,
+            "policy_version": policy_version,
+            "limit": limit,
+            "window": window,
+        }
 
 
 class ClaimAlreadyDecided(ClaimNotEligible):

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -230,6 +231,63 @@ class Reminders:
             raise InvalidValue("reminder lead times must differ")
         # Longest first: the order in which they come due.
         object.__setattr__(self, "lead_times", tuple(sorted(self.lead_times, reverse=True)))
+@dataclass(frozen=True)
+class SignalThresholds:
+    """When a claim carries a signal for the mediators (``[signals]``); a signal never decides anything.
+
+    Rates are exact decimals (``Decimal("0.5")``), compared without floats.
+    """
+
+    serial_refund_only_claims: int = 5
+    """Refund-only claims of one buyer within the window (either side of the claim) ..."""
+    serial_refund_only_merchants: int = 3
+    """... against at least this many merchants."""
+    serial_refund_only_window: timedelta = timedelta(days=30)
+    silence_wins_min_claims: int = 4
+    """A buyer's share of claims won by merchant silence counts from this many claims on."""
+    silence_wins_share: Decimal = Decimal("0.5")
+    shared_evidence_min_claims: int = 2
+    """One evidence digest on this many claims (this one included) of different buyers or orders."""
+    near_total_ratio: Decimal = Decimal("0.9")
+    """A claimed amount at least this share of the order's total is "near the total" ..."""
+    near_total_orders: int = 3
+    """... on at least this many orders of one buyer ..."""
+    near_total_window: timedelta = timedelta(hours=72)
+    """... within this time (either side of the claim)."""
+    reject_then_lose_min_rejections: int = 5
+    """A merchant's rejections that then lost in mediation count from this many rejections on ..."""
+    reject_then_lose_rate: Decimal = Decimal("0.6")
+    """... and signal at or above this share."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Limits that act (``[limits]``): each refusal or hold names its rule and the policy version."""
+
+    buyer_claims: int = 10
+    """Claims one buyer may open within ``buyer_claims_window``; one more is refused (422)."""
+    buyer_claims_window: timedelta = timedelta(days=30)
+    standing_min_decided: int = 5
+    """A merchant's standing moves only once its scorecard has this many decided claims ..."""
+    standing_window: timedelta = timedelta(days=90)
+    """... within this window before the review."""
+
+
+BUYER_CLAIM_RATE_RULE = "buyer-claim-rate-limit"
+STANDING_SAMPLE_RULE = "standing-minimum-sample"
+
+
+def claim_rate_refusal(openings: Sequence[datetime], at: datetime, limits: Limits) -> datetime | None:
+    """When the buyer who opened claims at ``openings`` may open another, if not now (else None).
+
+    At most ``buyer_claims`` claims within any ``buyer_claims_window``: the buyer may open again once
+    enough of the claims in the window have left it.
+    """
+    window = limits.buyer_claims_window
+    recent = sorted(t for t in openings if t > at - window)
+    if len(recent) < limits.buyer_claims:
+        return None
+    return recent[len(recent) - limits.buyer_claims] + window
 
 
 DEFAULT_RULES: tuple[DeadlineRule, ...] = (
@@ -255,6 +313,8 @@ class Policy:
     reminders: Reminders = Reminders()
     default_language: str = "en"
     """The language of people's words when a request asks for none of ours (``Accept-Language``)."""
+    signals: SignalThresholds = SignalThresholds()
+    limits: Limits = Limits()
 
     def __post_init__(self) -> None:
         if self.default_language not in LANGUAGES:

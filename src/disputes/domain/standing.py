@@ -34,6 +34,10 @@ def standing_id_for(merchant_id: str) -> UUID:
     return uuid5(STANDING_ID_NAMESPACE, merchant_id)
 
 
+OVERTURN_RULE = "standing-appeal-overturned"
+"""The rule an overturned appeal of a warning or restriction applies: the tier before it is restored."""
+
+
 class Tier(StrEnum):
     """The scorecard's tiers, best first."""
 
@@ -74,9 +78,12 @@ class StandingFigures:
     """The scorecard view's position in the notification log when it was read."""
     claim_ids: tuple[str, ...] = ()
     """The claims behind the penalties: losses, interventions and missed deadlines, first seen first."""
+    decided_in_window: int | None = None
+    """The decided claims within the policy's sample window (the minimum sample was met)."""
 
     def as_data(self) -> dict[str, Any]:
-        return {
+        sample = {} if self.decided_in_window is None else {"decided_in_window": self.decided_in_window}
+        return sample | {
             "tier": self.tier.value,
             "score": self.score,
             "claims_received": self.claims_received,
@@ -276,7 +283,9 @@ class MerchantStanding(Aggregate):
             "against_version": against_version,
         }
 
-    def decide_appeal(self, *, actor: Actor, outcome: AppealOutcome, rationale: str, at: datetime) -> None:
+    def decide_appeal(
+        self, *, actor: Actor, outcome: AppealOutcome, rationale: str, at: datetime, policy_version: str | None = None
+    ) -> None:
         if actor.role is not Role.MEDIATOR:
             raise self._refuse(errors.NotMediator, f"{actor} is not a mediator")
         if self.appeal is None:
@@ -294,6 +303,8 @@ class MerchantStanding(Aggregate):
             against_version=int(self.appeal["against_version"]),
             restored_tier=restored,
             timestamp=at,
+            rule=None if restored is None else OVERTURN_RULE,
+            policy_version=policy_version,
         )
 
     @event("AppealDecided")
@@ -305,12 +316,32 @@ class MerchantStanding(Aggregate):
         against_version: int,
         restored_tier: str | None,
         timestamp: datetime,
+        rule: str | None = None,
+        policy_version: str | None = None,
     ) -> None:
         self.appeal = None
         self.appeal_decided = True
         if restored_tier is not None:
+            overturned = self.last_change or {}
             self.tier = restored_tier
             self.since = timestamp
+            # The overturn is the latest change, and the figures say which tier holds: no two answers.
+            self.last_change = {
+                "type": "AppealDecided",
+                "version": self.version + 1,  # this event's (the aggregate's moves after the body)
+                "outcome": outcome,
+                "overturned": overturned.get("type"),
+                "overturned_version": against_version,
+                "from_tier": overturned.get("to_tier"),
+                "to_tier": restored_tier,
+                "rule": rule or OVERTURN_RULE,
+                "policy_version": policy_version if policy_version is not None else overturned.get("policy_version"),
+            }
+            if self.figures is not None:
+                self.figures = self.figures | {
+                    "tier": restored_tier,
+                    "scorecard_tier": self.figures.get("scorecard_tier", self.figures.get("tier")),
+                }
 
     # ----------------------------------------------------------------------------------------------
     @staticmethod

@@ -1,6 +1,10 @@
 """The standing engine: after the scorecard view moves, each merchant it moved for is reviewed, and
 its standing records ``Warned``, ``Restricted`` or ``Reinstated`` when the figures crossed a tier.
 
+A merchant's standing moves only once its scorecard has the policy's minimum of decided claims within
+the policy's window (``[limits] standing_min_decided``, ``standing_window``; rule
+``standing-minimum-sample``): until then the engine holds it where it is.
+
 It reads which merchants have new scorecard facts since its last round, computes their scorecards
 (the same code as ``GET /merchants/{id}/scorecard``) and hands the figures to the merchant's
 standing, which decides. A standing that already shows the figures' tier records nothing, and of two
@@ -20,16 +24,18 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from disputes.application.claims import DisputesApplication
+from disputes.application.simulation import StandingWhatIf
 from disputes.application.standing import MerchantStandings
 from disputes.domain import errors
+from disputes.domain.policy import STANDING_SAMPLE_RULE, Policy
 from disputes.domain.standing import StandingFigures, Tier
 from disputes.engines.loop import ViewEngine
 from projections.runner import ensure_positions, read_positions
-from projections.scorecard import Thresholds, merchant_scorecard
+from projections.scorecard import Sample, Thresholds, merchant_scorecard
 from projections.store import ViewConnection, ViewStore, time_text
 
 log = logging.getLogger("disputes.standing")
@@ -38,6 +44,8 @@ RACE_RETRIES = 3
 
 
 REVIEW_POSITION_PREFIX = "standing-engine@"
+CLAIM_IDS_RECORDED = 1000
+"""The claim ids behind each figure that a crossing records, first seen first (the counts are whole)."""
 
 
 class StandingView:
@@ -45,6 +53,7 @@ class StandingView:
         "SELECT DISTINCT merchant_id FROM read_scorecard_facts WHERE position > ? AND position <= ? "
         "ORDER BY merchant_id"
     )
+    MERCHANTS = "SELECT DISTINCT merchant_id FROM read_scorecard_facts ORDER BY merchant_id"
     KEEP_REVIEWED = (
         "UPDATE projection_positions SET position = ?, updated_at = ? WHERE name = ? AND position < ?"
     )
@@ -87,8 +96,56 @@ def standing_figures(card: dict[str, Any], position: int) -> StandingFigures:
         deadlines_met=int(card["deadlines_met"]),
         deadlines_missed=int(card["deadlines_missed"]),
         as_of_position=position,
-        claim_ids=tuple(dict.fromkeys(behind)),
+        claim_ids=tuple(dict.fromkeys(behind))[:CLAIM_IDS_RECORDED],
+        decided_in_window=sample["decided_in_window"] if (sample := card.get("standing_sample")) else None,
     )
+
+
+def sample_of(policy: Policy) -> Sample:
+    limits = policy.limits
+    return Sample(limits.standing_min_decided, limits.standing_window, STANDING_SAMPLE_RULE)
+
+
+def standing_card(conn: ViewConnection, merchant_id: str, policy: Policy, now: datetime) -> dict[str, Any]:
+    """The merchant's scorecard as the engine judges it under ``policy``: its tiers, its minimum sample,
+    and the first claim ids behind each figure."""
+    return merchant_scorecard(
+        conn,
+        merchant_id,
+        None,
+        thresholds=Thresholds(good=policy.scorecard.good_min, watch=policy.scorecard.watch_min),
+        response_window=policy.windows.merchant_response,
+        claims_limit=CLAIM_IDS_RECORDED,
+        sample=sample_of(policy),
+        now=now,
+    )
+
+
+def simulate_standings(
+    app: DisputesApplication, store: ViewStore, policy: Policy, now: datetime
+) -> list[StandingWhatIf]:
+    """The merchants whose standing the engine's next round would change under ``policy`` (its tiers and
+    minimum sample), from the scorecard view as it stands; nothing is recorded."""
+    standings = MerchantStandings(app)
+    found = []
+    with store.reading() as conn:
+        position = read_positions(conn).get("scorecard", 0)
+        for (merchant_id,) in conn.query(StandingView.MERCHANTS):
+            card = standing_card(conn, str(merchant_id), policy, now)
+            if not card["standing_sample"]["enough"]:
+                continue
+            figures = standing_figures(card, position)
+            decided = standings.decide_review(str(merchant_id), figures)  # decided in memory, never saved
+            if decided is None:
+                continue
+            crossing = decided.crossing
+            found.append(
+                StandingWhatIf(
+                    str(merchant_id), crossing.from_tier.value, crossing.to_tier.value, crossing.event,
+                    figures.score, int(card["standing_sample"]["decided_in_window"]), figures.claim_ids,
+                )
+            )
+    return found
 
 
 class StandingEngine(ViewEngine):
@@ -106,9 +163,7 @@ class StandingEngine(ViewEngine):
     ) -> None:
         super().__init__(store)
         self.standings = MerchantStandings(app)
-        scorecard = app.policy.scorecard
-        self.thresholds = Thresholds(good=scorecard.good_min, watch=scorecard.watch_min)
-        self.response_window: timedelta = app.windows.merchant_response
+        self.sample = sample_of(app.policy)
         self.before_tick = before_tick
         """Called first in each tick (the standalone worker catches the scorecard view up there)."""
         self.review_name = REVIEW_POSITION_PREFIX + app.windows.version
@@ -145,9 +200,15 @@ class StandingEngine(ViewEngine):
         return result
 
     def _review(self, conn: ViewConnection, merchant_id: str, position: int) -> Recorded | None:
-        card = merchant_scorecard(
-            conn, merchant_id, None, thresholds=self.thresholds, response_window=self.response_window
-        )
+        card = standing_card(conn, merchant_id, self.standings.app.policy, self.standings.app.now())
+        if not card["standing_sample"]["enough"]:
+            # Too few decided claims to judge by: the standing stays as it is (one bad day is no record).
+            log.debug(
+                "merchant %s: %d decided claim(s) in the window, %d needed (rule %s, policy %s); standing held",
+                merchant_id, card["standing_sample"]["decided_in_window"], self.sample.minimum,
+                self.sample.rule, self.review_name,
+            )
+            return None
         figures = standing_figures(card, position)
         for attempt in range(RACE_RETRIES + 1):
             try:

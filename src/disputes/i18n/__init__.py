@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from disputes.domain.vocabulary import LANGUAGES
 from disputes.i18n.catalogues import CATALOGUES, Catalogues, MissingMessage, text
-from disputes.i18n.formats import moment, money
+from disputes.i18n.formats import duration_words, moment, money
 from disputes.i18n.language import DEFAULT_LANGUAGE, negotiate
 
 __all__ = [
@@ -18,6 +18,7 @@ __all__ = [
     "LANGUAGES",
     "Catalogues",
     "MissingMessage",
+    "duration_words",
     "moment",
     "money",
     "negotiate",

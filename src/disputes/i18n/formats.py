@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime, tzinfo
+from datetime import datetime, timedelta, tzinfo
 from decimal import Decimal
 
 from babel.dates import format_datetime
 from babel.numbers import format_currency
+from babel.units import format_unit
 
 from disputes.i18n.language import locale_name
 
@@ -21,3 +22,12 @@ def money(amount: Decimal | str, currency: str, language: str) -> str:
 def moment(at: datetime, language: str, zone: tzinfo) -> str:
     """A time for people, in the policy's time zone (``22 Nov 2026, 17:00 GMT+8``)."""
     return format_datetime(at.astimezone(zone), _PATTERNS[language], locale=locale_name(language))
+
+
+def duration_words(window: timedelta, language: str) -> str:
+    """``48 hours``, ``7天``: whole days from three days up, else hours, minutes or seconds (Babel's units)."""
+    seconds = int(window.total_seconds())
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds % size == 0 and (unit != "day" or seconds >= 3 * size):
+            return format_unit(seconds // size, f"duration-{unit}", locale=locale_name(language))
+    return format_unit(seconds, "duration-second", locale=locale_name(language))

@@ -43,6 +43,7 @@ from disputes.application.visibility import (
     PAST_VIEWERS,
     PLATFORM,
     REGULATOR,
+    SIGNAL_READERS,
     Cell,
     Relation,
     Who,
@@ -189,6 +190,7 @@ RULES: tuple[Rule, ...] = (
     on_claim("GET", "/history", CLAIM_VIEWERS),
     on_claim("GET", "/timeline", CLAIM_VIEWERS),
     on_claim("GET", "/case-file", OWN_BUYER | OWN_MERCHANT | MEDIATOR | AUDITOR),
+    on_claim("GET", "/signals", SIGNAL_READERS),
     # reads of the views
     Rule("GET", "/claims", BUYER | MERCHANT | MEDIATOR | AUDITOR),
     Rule("GET", "/queue", MEDIATOR),

@@ -33,6 +33,11 @@ class QueueItem(BaseModel):
     claimed_amount: str
     opened_at: datetime
     updated_at: datetime
+    signals: list[str] = Field(
+        default_factory=list,
+        description="the names of the case's signals for the mediators (GET /claims/{id}/signals: why)",
+        examples=[["serial_refund_only"]],
+    )
 
 
 class QueuePage(BaseModel):

@@ -25,6 +25,25 @@ class ScorecardClaims(BaseModel):
     deadlines_missed: list[MissedDeadline]
 
 
+class ClaimsPage(BaseModel):
+    """Which ids of each list in ``claims`` this answer holds (the counts are always whole)."""
+
+    offset: int
+    limit: int | None
+    next_offset: int | None = Field(description="claims_offset for the next ids; null: no list has more")
+
+
+class StandingSample(BaseModel):
+    """Whether the standing may move on these figures (the policy's minimum sample, rule and version)."""
+
+    decided_in_window: int
+    minimum: int
+    window_from: datetime
+    enough: bool
+    rule: str = Field(examples=["standing-minimum-sample"])
+    policy_version: str
+
+
 class Thresholds(BaseModel):
     good: int
     watch: int
@@ -47,3 +66,6 @@ class Scorecard(BaseModel):
     tier: str = Field(examples=["good", "watch", "restricted"])
     thresholds: Thresholds
     claims: ScorecardClaims
+    decided_claims: int = Field(description="claims whose result is known (decided, accepted, closed)")
+    claims_page: ClaimsPage
+    standing_sample: StandingSample

@@ -34,17 +34,27 @@ class StandingFiguresPublic(BaseModel):
     deadlines_met: int
     deadlines_missed: int
     as_of_position: int = Field(description="the scorecard view's position in the event log when read")
+    decided_in_window: int | None = Field(
+        default=None, description="decided claims within the policy's sample window (standing-minimum-sample)"
+    )
+    scorecard_tier: Tier | None = Field(
+        default=None,
+        description="after an overturned appeal: the scorecard's tier when read (tier is then the tier restored)",
+    )
 
 
 class StandingChangePublic(BaseModel):
-    """The latest crossing: Warned, Restricted or Reinstated."""
+    """The latest change: Warned, Restricted or Reinstated, or AppealDecided (an overturned appeal)."""
 
     type: str = Field(examples=["Restricted"])
     version: int
     from_tier: Tier
     to_tier: Tier
     rule: str = Field(examples=["scorecard-restricted-restricts"])
-    policy_version: str
+    policy_version: str | None = Field(description="null only for an overturn recorded before versions were")
+    outcome: str | None = Field(default=None, description="AppealDecided: overturned")
+    overturned: str | None = Field(default=None, description="AppealDecided: the change overturned (Warned, Restricted)")
+    overturned_version: int | None = None
 
 
 class StandingAppealPublic(BaseModel):
