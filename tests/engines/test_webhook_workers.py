@@ -76,11 +76,10 @@ def test_a_killed_worker_resumes_without_losing_an_event(
 
 
 @pytest.mark.postgres
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)  # SQLite: one process, no advisory locks
 def test_several_workers_on_postgres_never_send_one_event_to_one_subscriber_twice_at_once(
     container: Container, claims: Claims, receiver: Receiver, clock: ManualClock
 ) -> None:
-    if container.settings.database.dialect != "postgres":
-        pytest.skip("SQLite has one process: the advisory locks are PostgreSQL's")
     receiver.delay = 0.01
     paths = ("ok", "ok2")
     subscription_ids = [subscribe(container.webhooks, receiver, clock, path) for path in paths]
