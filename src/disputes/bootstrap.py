@@ -60,7 +60,9 @@ def bootstrap(settings: Settings | None = None, clock: Clock = utc_now) -> Conta
     """Wire a process's collaborators on a migrated database (else :class:`DatabaseNotMigrated`)."""
     settings = settings or Settings()
     app = build_application(settings, clock)
-    connections = ConnectionSource(settings.database, pool_size=settings.postgres_pool_size)
+    connections = ConnectionSource(
+        settings.database, pool_size=settings.postgres_pool_size, wait_seconds=settings.database_timeout_seconds
+    )
     return Container(
         settings=settings,
         app=app,

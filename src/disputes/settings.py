@@ -37,6 +37,12 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, ge=1, le=65535)
     snapshot_interval: int = Field(default=50, ge=1, description="events between claim snapshots")
     postgres_pool_size: int = Field(default=5, ge=1)
+    database_timeout_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        le=60,
+        description="the longest a request waits for the database before 503 (less while it is away)",
+    )
     idempotency_ttl_hours: float = Field(default=24, gt=0, description="keyed POSTs' answers kept this long")
     signing_key_file: Path | None = None
     debug: bool = Field(default=False, description="development aid; refused when env is production")
@@ -181,7 +187,9 @@ class Settings(BaseSettings):
 
     def eventsourcing_env(self) -> dict[str, str]:
         """The eventsourcing environment of a running process: it never creates tables."""
-        return eventsourcing_env(self.database, pool_size=self.postgres_pool_size)
+        return eventsourcing_env(
+            self.database, pool_size=self.postgres_pool_size, wait_seconds=self.database_timeout_seconds
+        )
 
 
 # --- production refuses unsafe settings ----------------------------------------------------------

@@ -9,6 +9,7 @@ from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from disputes import __version__
+from disputes.adapters.probe import ReadinessProbe
 from disputes.api import openapi, problems
 from disputes.api.auth.access import check_app, enforce
 from disputes.api.middleware.idempotency import IdempotencyMiddleware
@@ -59,6 +60,7 @@ def create_app(container: Container | None = None) -> FastAPI:
         try:
             yield
         finally:
+            await api.state.probe.close()
             standing_engine.stop()
             deadlines.stop()
             projections.stop()
@@ -75,6 +77,7 @@ def create_app(container: Container | None = None) -> FastAPI:
         dependencies=[Depends(enforce)],
     )
     api.state.container = container
+    api.state.probe = ReadinessProbe(settings.database)  # /readyz asks it on the event loop
     problems.install(api)
     api.add_middleware(IdempotencyMiddleware)
     # Outside idempotency: a key's fingerprint is taken over the checked, NFC-normalised body.
