@@ -36,6 +36,7 @@ class Container:
     clock: Clock
 
     def close(self) -> None:
+        self.idempotency.close()
         self.app.close()
         self.connections.close()
 
@@ -61,13 +62,15 @@ def bootstrap(settings: Settings | None = None, clock: Clock = utc_now) -> Conta
     settings = settings or Settings()
     app = build_application(settings, clock)
     connections = ConnectionSource(
-        settings.database, pool_size=settings.postgres_pool_size, wait_seconds=settings.database_timeout_seconds
+        settings.database, pool_size=settings.side_pool_size, wait_seconds=settings.database_timeout_seconds
     )
     return Container(
         settings=settings,
         app=app,
         principals=PrincipalStore(connections),
-        idempotency=IdempotencyStore(connections, ttl=timedelta(hours=settings.idempotency_ttl_hours)),
+        idempotency=IdempotencyStore(
+            connections, ttl=timedelta(hours=settings.idempotency_ttl_hours), clock=clock
+        ),
         connections=connections,
         clock=clock,
     )
@@ -106,7 +109,7 @@ def build_runner(
 
 def build_read_side(container: Container, *, pooled: bool = False) -> ReadSide:
     """What the read routes use: the views' store (a connection pool on PostgreSQL when ``pooled``)."""
-    pool_size = container.settings.postgres_pool_size if pooled else 0
+    pool_size = container.settings.side_pool_size if pooled else 0
     return ReadSide(
         container.app.recorder,
         container.settings.database,

@@ -7,6 +7,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -71,32 +72,44 @@ def free_port() -> int:
 @contextmanager
 def serving_process(database_url: str, **env: str) -> Iterator[str]:
     """``disputes serve`` as a process on a free port, once it answers /healthz; its base URL."""
-    port = free_port()
-    server = subprocess.Popen(
-        cli_command("serve", "--host", "127.0.0.1", "--port", str(port)),
-        env=cli_environment(database_url, **{"DISPUTES_ENV": "test", **env}),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            assert server.poll() is None, server.stdout.read() if server.stdout else ""
-            try:
-                httpx.get(f"{base_url}/healthz", timeout=1)
-                break
-            except httpx.TransportError:
-                assert time.monotonic() < deadline, "the server did not start within 30 seconds"
-                time.sleep(0.2)
+    with server_process(database_url, **env) as (_, base_url):
         yield base_url
-    finally:
-        server.terminate()
+
+
+@contextmanager
+def server_process(
+    database_url: str, port: int | None = None, **env: str
+) -> Iterator[tuple[subprocess.Popen[str], str]]:
+    """``disputes serve`` as a process (on ``port``, else a free one) once it answers /healthz: the
+    process (a test may kill it) and its base URL. Its output goes to a file (a pipe nobody reads
+    would fill up under load and stop the server), shown if it fails to start."""
+    port = port or free_port()
+    with tempfile.TemporaryFile(mode="w+") as output:
+        server = subprocess.Popen(
+            cli_command("serve", "--host", "127.0.0.1", "--port", str(port)),
+            env=cli_environment(database_url, **{"DISPUTES_ENV": "test", **env}),
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        base_url = f"http://127.0.0.1:{port}"
         try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
-        if server.stdout:
-            server.stdout.close()
+            deadline = time.monotonic() + 30
+            while True:
+                if server.poll() is not None:
+                    output.seek(0)
+                    raise AssertionError(output.read())
+                try:
+                    httpx.get(f"{base_url}/healthz", timeout=1)
+                    break
+                except httpx.TransportError:
+                    assert time.monotonic() < deadline, "the server did not start within 30 seconds"
+                    time.sleep(0.2)
+            yield server, base_url
+        finally:
+            server.terminate()
+            try:
+                server.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()

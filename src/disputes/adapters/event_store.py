@@ -31,6 +31,9 @@ from disputes.adapters.pools import FailFast, connect_timeout
 EVENT_STORE_NAME = "disputes"
 """The application's name, from which the library names its tables (``disputes_events``, ...)."""
 
+MIN_POOL_SIZE = 2
+"""Connections the event store's pool opens at start; it grows on demand to its size."""
+
 LOCK_FUNCTION_SUFFIX = "_lock"
 """``disputes_events`` is locked by ``disputes_events_lock()`` (see migrations/0030)."""
 
@@ -123,8 +126,9 @@ def eventsourcing_env(
             POSTGRES_PORT=str(db.port),
             POSTGRES_USER=db.user or getpass.getuser(),
             POSTGRES_PASSWORD=db.password,
-            POSTGRES_POOL_SIZE=str(pool_size),
-            POSTGRES_MAX_OVERFLOW=str(pool_size),
+            # Opened with a few connections, grown on demand up to pool_size.
+            POSTGRES_POOL_SIZE=str(min(MIN_POOL_SIZE, pool_size)),
+            POSTGRES_MAX_OVERFLOW=str(pool_size - min(MIN_POOL_SIZE, pool_size)),
             POSTGRES_CONNECT_TIMEOUT=str(max(1, round(wait_seconds))),
             POSTGRES_LOCK_TIMEOUT="5",
             POSTGRES_PRE_PING="n",  # checked on failure instead (disputes.adapters.pools)

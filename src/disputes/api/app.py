@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import anyio.to_thread
 from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
@@ -51,6 +52,8 @@ def create_app(container: Container | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(api: FastAPI) -> AsyncIterator[None]:
+        # The threads that run blocking work (DISPUTES_WORKER_THREADS); the pools are sized from them.
+        anyio.to_thread.current_default_thread_limiter().total_tokens = settings.worker_threads
         # The views follow the store from a thread of this process unless DISPUTES_PROJECTIONS_IN_PROCESS
         # is false (then `disputes project` workers keep them). The read routes share its pool.
         projections = start_projections(container)
