@@ -11,6 +11,7 @@ from disputes.adapters.database import ConnectionSource
 from disputes.adapters.idempotency import IdempotencyStore
 from disputes.adapters.migrations import require_migrated
 from disputes.adapters.principals import PrincipalStore
+from disputes.adapters.token_cache import TokenCache
 from disputes.application.claims import Clock, DisputesApplication, utc_now
 from disputes.engines.deadlines import DeadlineEngine
 from disputes.engines.loop import BackgroundLoop, EngineThread, ViewEngine
@@ -36,6 +37,7 @@ class Container:
     clock: Clock
 
     def close(self) -> None:
+        self.principals.close()
         self.idempotency.close()
         self.app.close()
         self.connections.close()
@@ -67,7 +69,7 @@ def bootstrap(settings: Settings | None = None, clock: Clock = utc_now) -> Conta
     return Container(
         settings=settings,
         app=app,
-        principals=PrincipalStore(connections),
+        principals=PrincipalStore(connections, cache=TokenCache(settings.database)),
         idempotency=IdempotencyStore(
             connections, ttl=timedelta(hours=settings.idempotency_ttl_hours), clock=clock
         ),
