@@ -254,6 +254,14 @@ class ThrowawayCluster:
                 if attempt == attempts:  # the port may have been taken between choosing and binding
                     raise RuntimeError(f"PostgreSQL did not start:\n{self._log_tail()}") from None
 
+    def pause(self) -> None:
+        """Stop the server at once, as a crash would (its data and port are kept for :meth:`resume`)."""
+        self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop")
+
+    def resume(self) -> None:
+        """Start the paused server again, on the same port."""
+        self._run("pg_ctl", "-D", str(self.data), "-l", str(self.log), "-w", "-t", "60", "start")
+
     def stop(self) -> None:
         if (self.data / "postmaster.pid").exists():
             with contextlib.suppress(RuntimeError, subprocess.TimeoutExpired):
@@ -325,6 +333,28 @@ def new_postgres_database(postgres_server_url: str) -> Iterator[str]:
     finally:
         with server.connect() as conn:
             conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+@pytest.fixture
+def throwaway_cluster() -> Iterator[ThrowawayCluster]:
+    """A PostgreSQL cluster of this test's own, started for it, that it may stop and start again.
+
+    Its commits are durable against a crash of the server (``synchronous_commit``; the session's
+    cluster trades that for speed), so that a test may stop it abruptly and find everything
+    acknowledged still there.
+    """
+    bindir = _postgres_bindir()
+    if bindir is None:
+        _unavailable("No initdb/pg_ctl to start a throwaway PostgreSQL cluster.")
+    cluster = ThrowawayCluster(bindir)
+    try:
+        cluster.start()
+        with cluster.server.connect() as conn:
+            conn.execute("ALTER SYSTEM SET synchronous_commit = on")
+            conn.execute("SELECT pg_reload_conf()")
+        yield cluster
+    finally:
+        cluster.stop()
 
 
 @pytest.fixture

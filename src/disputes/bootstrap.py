@@ -13,6 +13,7 @@ from disputes.adapters.database import ConnectionSource
 from disputes.adapters.idempotency import IdempotencyStore
 from disputes.adapters.migrations import require_migrated
 from disputes.adapters.principals import PrincipalStore
+from disputes.adapters.token_cache import TokenCache
 from disputes.adapters.webhooks import WebhookStore
 from disputes.application.claims import Clock, DisputesApplication, utc_now
 from disputes.application.outbound import OutboundEvents
@@ -52,6 +53,8 @@ class Container:
         self.webhooks = WebhookStore(self.connections)
 
     def close(self) -> None:
+        self.principals.close()
+        self.idempotency.close()
         self.app.close()
         self.connections.close()
         if self.views is not None:
@@ -78,12 +81,16 @@ def bootstrap(settings: Settings | None = None, clock: Clock = utc_now) -> Conta
     """Wire a process's collaborators on a migrated database (else :class:`DatabaseNotMigrated`)."""
     settings = settings or Settings()
     app = build_application(settings, clock)
-    connections = ConnectionSource(settings.database, pool_size=settings.postgres_pool_size)
+    connections = ConnectionSource(
+        settings.database, pool_size=settings.side_pool_size, wait_seconds=settings.database_timeout_seconds
+    )
     return Container(
         settings=settings,
         app=app,
-        principals=PrincipalStore(connections),
-        idempotency=IdempotencyStore(connections, ttl=timedelta(hours=settings.idempotency_ttl_hours)),
+        principals=PrincipalStore(connections, cache=TokenCache(settings.database)),
+        idempotency=IdempotencyStore(
+            connections, ttl=timedelta(hours=settings.idempotency_ttl_hours), clock=clock
+        ),
         connections=connections,
         clock=clock,
     )
@@ -132,7 +139,7 @@ def build_runner(
 
 def build_read_side(container: Container, *, pooled: bool = False) -> ReadSide:
     """What the read routes use: the views' store (a connection pool on PostgreSQL when ``pooled``)."""
-    pool_size = container.settings.postgres_pool_size if pooled else 0
+    pool_size = container.settings.side_pool_size if pooled else 0
     return ReadSide(
         container.app.recorder,
         container.settings.database,

@@ -36,7 +36,20 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     snapshot_interval: int = Field(default=50, ge=1, description="events between claim snapshots")
-    postgres_pool_size: int = Field(default=5, ge=1)
+    worker_threads: int = Field(
+        default=40, ge=1, le=1000, description="threads of a server process that run requests' blocking work"
+    )
+    postgres_pool_size: int | None = Field(
+        default=None,
+        ge=1,
+        description="the most connections of each PostgreSQL pool; default: sized from worker_threads",
+    )
+    database_timeout_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        le=60,
+        description="the longest a request waits for the database before 503 (less while it is away)",
+    )
     idempotency_ttl_hours: float = Field(default=24, gt=0, description="keyed POSTs' answers kept this long")
     signing_key_file: Path | None = None
     debug: bool = Field(default=False, description="development aid; refused when env is production")
@@ -224,9 +237,22 @@ class Settings(BaseSettings):
             version=self.policy_version,
         )
 
+    @property
+    def event_pool_size(self) -> int:
+        """The event store's pool: one connection per worker thread, so no command waits for one."""
+        return self.postgres_pool_size or self.worker_threads
+
+    @property
+    def side_pool_size(self) -> int:
+        """The pools of token checks and idempotency keys, and of the read routes: a quarter as many
+        (a token check is mostly served from memory; a read holds its connection briefly)."""
+        return self.postgres_pool_size or max(2, self.worker_threads // 4)
+
     def eventsourcing_env(self) -> dict[str, str]:
         """The eventsourcing environment of a running process: it never creates tables."""
-        return eventsourcing_env(self.database, pool_size=self.postgres_pool_size)
+        return eventsourcing_env(
+            self.database, pool_size=self.event_pool_size, wait_seconds=self.database_timeout_seconds
+        )
 
 
 def retry_schedule(text: str) -> tuple[timedelta, ...]:

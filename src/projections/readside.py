@@ -47,7 +47,7 @@ class ReadSide:
     ) -> None:
         self.recorder = recorder
         self.settings = settings
-        self.store = ViewStore(database, pool_size=pool_size)
+        self.store = ViewStore(database, pool_size=pool_size, wait_seconds=settings.database_timeout_seconds)
 
     def head(self) -> int:
         return int(self.recorder.max_notification_id() or 0)

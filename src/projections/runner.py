@@ -50,6 +50,8 @@ CRASH_ENV = "DISPUTES_PROJECTIONS_TEST_CRASH_BEFORE_COMMIT"
 """For tests only: the runner's process exits abruptly before committing its N-th batch."""
 CRASH_EXIT_STATUS = 86
 CONTENDED_PAUSE_SECONDS = 0.02
+RETRY_CAP_SECONDS = 2.0
+"""The longest pause between two tries of a failing runner (the database away, say)."""
 CATCHUP_BATCH_SIZE = 20_000
 """Events per batch while a runner has at least this many to read (see the module's notes)."""
 
@@ -312,7 +314,8 @@ class ProjectionRunner:
                 time.sleep(CONTENDED_PAUSE_SECONDS)
 
     def run_forever(self, stop: threading.Event) -> None:
-        """Catch up, then follow new events until ``stop`` is set. Errors are logged and retried."""
+        """Catch up, then follow new events until ``stop`` is set. Errors are logged and retried, at
+        most ``RETRY_CAP_SECONDS`` apart (the views follow again soon after the database is back)."""
         backoff = 0.5
         while not stop.is_set():
             try:
@@ -333,7 +336,7 @@ class ProjectionRunner:
                             type(error).__name__, error, backoff)
                 self.close()
                 stop.wait(backoff)
-                backoff = min(backoff * 2, 30.0)
+                backoff = min(backoff * 2, RETRY_CAP_SECONDS)
 
     @contextmanager
     def _wakeups(self, stop: threading.Event) -> Iterator[Callable[[], None]]:

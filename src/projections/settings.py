@@ -14,6 +14,8 @@ class ReadSideSettings:
     read_wait_seconds: float
     scorecard_good_min: int
     scorecard_watch_min: int
+    database_timeout_seconds: float = 5.0
+    """The longest wait for a database connection (less while the server is away)."""
 
     def but(self, **changes: object) -> ReadSideSettings:
         """A copy with some values changed (tests shorten waits this way)."""

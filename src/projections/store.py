@@ -20,10 +20,10 @@ from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING, Any
 
 from disputes.adapters.database import DatabaseUrl, Dialect
+from disputes.adapters.pools import Pool, open_pool
 
 if TYPE_CHECKING:
     import psycopg
-    from psycopg_pool import ConnectionPool
 
 Row = tuple[Any, ...]
 SQLITE_TIMEOUT_SECONDS = 10
@@ -242,11 +242,12 @@ class ViewConnection:
 class ViewStore:
     """Opens connections to the read side's tables (the database of the event store)."""
 
-    def __init__(self, url: DatabaseUrl, *, pool_size: int = 0) -> None:
+    def __init__(self, url: DatabaseUrl, *, pool_size: int = 0, wait_seconds: float = 5.0) -> None:
         self.url = url
         self.dialect: Dialect = url.dialect
         self._pool_size = pool_size
-        self._pool: ConnectionPool[Any] | None = None
+        self._wait_seconds = wait_seconds
+        self._pool: Pool | None = None
         self._pool_lock = threading.Lock()
 
     def connect(self) -> ViewConnection:
@@ -301,18 +302,15 @@ class ViewStore:
             self.url.conninfo(), autocommit=True, connect_timeout=POSTGRES_CONNECT_TIMEOUT
         )
 
-    def _get_pool(self) -> ConnectionPool[Any]:
+    def _get_pool(self) -> Pool:
         with self._pool_lock:
             if self._pool is None:
-                from psycopg_pool import ConnectionPool
-
-                self._pool = ConnectionPool(
+                # Fails fast while the server is away, reconnects soon, checks connections on failure.
+                self._pool = open_pool(
                     self.url.conninfo(),
-                    min_size=1,
                     max_size=self._pool_size,
-                    kwargs={"autocommit": True, "connect_timeout": POSTGRES_CONNECT_TIMEOUT},
-                    check=ConnectionPool.check_connection,
-                    open=True,
+                    wait_seconds=self._wait_seconds,
+                    autocommit=True,
                     name="disputes-reads",
                 )
             return self._pool

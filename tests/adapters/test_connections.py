@@ -75,7 +75,7 @@ def test_a_connection_the_server_dropped_is_replaced_unseen(postgres_url: str) -
         with source.transaction(write=False) as conn:
             dropped = conn.execute("SELECT pg_backend_pid()").fetchone()[0]
         with psycopg.connect(postgres_url, autocommit=True) as admin:  # as a server restart would
-            admin.execute("SELECT pg_terminate_backend(%s)", (dropped,))
+            admin.execute("SELECT pg_terminate_backend(%s, 5000)", (dropped,))  # returns once it has ended
         with source.transaction(write=False) as conn:
             assert conn.execute("SELECT pg_backend_pid()").fetchone()[0] != dropped
     finally:

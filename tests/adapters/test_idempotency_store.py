@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -37,8 +39,10 @@ def source(database_url: str) -> Iterator[ConnectionSource]:
 
 
 @pytest.fixture
-def store(source: ConnectionSource) -> IdempotencyStore:
-    return IdempotencyStore(source, ttl=TTL)
+def store(source: ConnectionSource) -> Iterator[IdempotencyStore]:
+    kept = IdempotencyStore(source, ttl=TTL, clock=lambda: NOW)
+    yield kept
+    kept.close()
 
 
 def started(store: IdempotencyStore, key: str = "k-1", now: datetime = NOW) -> Attempt:
@@ -143,3 +147,37 @@ def test_an_unmigrated_database_is_named(sqlite_url: str) -> None:
     source = ConnectionSource(DatabaseUrl.parse(sqlite_url))
     with pytest.raises(DatabaseNotMigrated, match="idempotency_keys"):
         IdempotencyStore(source, ttl=TTL).begin(BUYER, "k", PRINT, NOW)
+
+
+def test_a_live_run_keeps_its_key_past_the_lease_and_a_dead_one_frees_it_within_the_lease(
+    source: ConnectionSource,
+) -> None:
+    lease = timedelta(seconds=0.8)
+    holder = IdempotencyStore(source, ttl=TTL, lease=lease)  # the process running the request
+    other = IdempotencyStore(source, ttl=TTL, lease=lease)  # another process, receiving a retry
+    try:
+        assert isinstance(holder.begin(BUYER, "k-live", PRINT, datetime.now(UTC)), Attempt)
+        time.sleep(2.5 * lease.total_seconds())
+        assert other.begin(BUYER, "k-live", PRINT, datetime.now(UTC)) is None  # renewed: still running
+
+        holder.close()  # the holder dies: nobody renews its lease
+        time.sleep(1.5 * lease.total_seconds())
+        retry = other.begin(BUYER, "k-live", PRINT, datetime.now(UTC))
+        assert isinstance(retry, Attempt)  # free again: the retry runs
+        other.finish(retry, OK, datetime.now(UTC))
+        assert other.begin(BUYER, "k-live", PRINT, datetime.now(UTC)) == OK
+    finally:
+        holder.close()
+        other.close()
+
+
+def test_a_lost_race_is_not_kept_as_the_answer_but_other_conflicts_are(store: IdempotencyStore) -> None:
+    lost = Answer(409, (), json.dumps({"type": "/problems/concurrent-update", "status": 409}).encode())
+    store.finish(started(store, "k-race"), lost, NOW)
+    retry = started(store, "k-race")  # a retry may win the race
+    store.finish(retry, OK, NOW)
+    assert store.begin(BUYER, "k-race", PRINT, NOW) == OK
+
+    closed = Answer(409, (), json.dumps({"type": "/problems/claim-closed", "status": 409}).encode())
+    store.finish(started(store, "k-closed"), closed, NOW)
+    assert store.begin(BUYER, "k-closed", PRINT, NOW) == closed  # a refusal stays the answer

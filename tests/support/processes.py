@@ -7,6 +7,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -69,44 +70,50 @@ def free_port() -> int:
 
 
 @contextmanager
+def server_process(
+    database_url: str, port: int | None = None, *, log: Path | None = None, cwd: Path | None = None, **env: str
+) -> Iterator[tuple[subprocess.Popen[str], str]]:
+    """``disputes serve`` as a process (on ``port``, else a free one) once it answers /healthz: the
+    process (a test may kill it) and its base URL. Its output goes to ``log``, else to a temporary
+    file (a pipe nobody reads would fill up under load and stop the server), shown if it fails to
+    start; ``cwd``: where it runs."""
+    port = port or free_port()
+    with (log.open("w+", encoding="utf-8") if log is not None else tempfile.TemporaryFile(mode="w+")) as output:
+        server = subprocess.Popen(
+            cli_command("serve", "--host", "127.0.0.1", "--port", str(port)),
+            env=cli_environment(database_url, **{"DISPUTES_ENV": "test", **env}),
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            text=True,
+            cwd=cwd,
+        )
+        base_url = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 30
+            while True:
+                if server.poll() is not None:
+                    output.seek(0)
+                    raise AssertionError(output.read())
+                try:
+                    httpx.get(f"{base_url}/healthz", timeout=1)
+                    break
+                except httpx.TransportError:
+                    assert time.monotonic() < deadline, "the server did not start within 30 seconds"
+                    time.sleep(0.2)
+            yield server, base_url
+        finally:
+            server.terminate()
+            try:
+                server.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
+
+
+@contextmanager
 def serving_process(
     database_url: str, *, log: Path | None = None, cwd: Path | None = None, **env: str
 ) -> Iterator[str]:
-    """``disputes serve`` as a process on a free port, once it answers /healthz; its base URL.
-
-    ``log``: the file its output goes to (else a pipe, shown if it fails to start); ``cwd``: where it runs.
-    """
-    port = free_port()
-    output = log.open("w", encoding="utf-8") if log is not None else subprocess.PIPE
-    server = subprocess.Popen(
-        cli_command("serve", "--host", "127.0.0.1", "--port", str(port)),
-        env=cli_environment(database_url, **{"DISPUTES_ENV": "test", **env}),
-        stdout=output,
-        stderr=subprocess.STDOUT,
-        text=True,
-        cwd=cwd,
-    )
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            if server.poll() is not None:
-                raise AssertionError(log.read_text() if log else server.stdout.read() if server.stdout else "")
-            try:
-                httpx.get(f"{base_url}/healthz", timeout=1)
-                break
-            except httpx.TransportError:
-                assert time.monotonic() < deadline, "the server did not start within 30 seconds"
-                time.sleep(0.2)
+    """``disputes serve`` as a process on a free port, once it answers /healthz; its base URL."""
+    with server_process(database_url, log=log, cwd=cwd, **env) as (_, base_url):
         yield base_url
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
-        if server.stdout:
-            server.stdout.close()
-        if log is not None and not isinstance(output, int):
-            output.close()

@@ -15,8 +15,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import unquote, urlsplit
 
+from disputes.domain.errors import DisputesError
+
 if TYPE_CHECKING:
-    from psycopg_pool import ConnectionPool
+    from disputes.adapters.pools import Pool
 
 Dialect = Literal["sqlite", "postgres"]
 
@@ -121,16 +123,19 @@ class ConnectionSource:
     """Transactions on one database for a long-lived process: pooled on PostgreSQL, plain on SQLite.
 
     A PostgreSQL connection costs several milliseconds to open, too much for every request's token
-    check, so they come from a small pool (at least one connection, at most ``pool_size``), opened on
-    first use and closed by :meth:`close`; each is checked before it is handed out, so a server restart
-    costs no failed request. SQLite connections are cheap and keep :func:`connect`'s locking: a reading
-    transaction takes no lock until it reads. Short-lived commands (the CLI) just use :func:`connect`.
+    check, so they come from a pool (at least one connection, at most ``pool_size``), opened on first
+    use and closed by :meth:`close`. A request waits at most ``wait_seconds`` for a connection, and
+    hardly at all while the server is away; connections are checked when one fails, not on every
+    checkout (:mod:`disputes.adapters.pools`). SQLite connections are cheap and keep
+    :func:`connect`'s locking: a reading transaction takes no lock until it reads. Short-lived commands
+    (the CLI) just use :func:`connect`.
     """
 
-    def __init__(self, url: DatabaseUrl, *, pool_size: int = 5) -> None:
+    def __init__(self, url: DatabaseUrl, *, pool_size: int = 5, wait_seconds: float = 5.0) -> None:
         self.url = url
         self.pool_size = pool_size
-        self._pool: ConnectionPool[Any] | None = None
+        self.wait_seconds = wait_seconds
+        self._pool: Pool | None = None
         self._lock = threading.Lock()
 
     @contextmanager
@@ -155,20 +160,17 @@ class ConnectionSource:
         if pool is not None:
             pool.close()
 
-    def _opened_pool(self) -> ConnectionPool[Any]:
+    def _opened_pool(self) -> Pool:
         with self._lock:
             if self._pool is None:
-                from psycopg_pool import ConnectionPool
+                from disputes.adapters.pools import open_pool
 
-                self._pool = ConnectionPool(
+                self._pool = open_pool(
                     self.url.conninfo(),
-                    kwargs={"autocommit": False, "connect_timeout": 10},
-                    min_size=1,
                     max_size=self.pool_size,
-                    check=ConnectionPool.check_connection,
-                    timeout=10,
+                    wait_seconds=self.wait_seconds,
+                    autocommit=False,
                     name=f"disputes-{self.url.dbname}",
-                    open=True,
                 )
             return self._pool
 
@@ -191,6 +193,43 @@ def check_reachable(url: DatabaseUrl) -> None:
 
 class DatabaseUnreachable(OSError):
     """The configured database server cannot be reached."""
+
+
+class StoreUnavailable(DisputesError):
+    """The database did not answer in time; the request may be sent again (with its Idempotency-Key)."""
+
+    code = "store-unavailable"
+    title = "Store unavailable"
+    status = 503
+
+
+STORE_RETRY_AFTER_SECONDS = 2
+
+
+def unavailability_errors() -> tuple[type[Exception], ...]:
+    """The exception classes that may mean the database is away (see :func:`is_unavailable`)."""
+    import eventsourcing.persistence as es
+    import psycopg
+
+    return (es.OperationalError, es.InterfaceError, psycopg.OperationalError, psycopg.InterfaceError,
+            sqlite3.OperationalError)
+
+
+def is_unavailable(exc: BaseException) -> bool:
+    """Whether ``exc`` (or what caused it) says the database is away, or too busy to answer in time:
+    a lost or refused connection, no pooled connection within the wait, a SQLite file locked past its
+    busy timeout. Such a request may be sent again."""
+    errors = unavailability_errors()
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, sqlite3.OperationalError):
+            text = str(seen).lower()
+            if "locked" in text or "busy" in text:
+                return True
+        elif isinstance(seen, errors):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 # Any fixed 64-bit number: the advisory lock under which `disputes migrate` changes the schema.

@@ -16,16 +16,23 @@ lets the application role execute; the lock lasts to the end of the calling tran
 from __future__ import annotations
 
 import getpass
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.application import Application
-from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
+from eventsourcing.postgres import ConnectionPool as LibraryPool
+from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore, PostgresFactory
+from eventsourcing.utils import Environment, EnvType
 from psycopg.sql import SQL, Identifier
 
 from disputes.adapters.database import DatabaseUrl
+from disputes.adapters.pools import FailFast, connect_timeout
 
 EVENT_STORE_NAME = "disputes"
 """The application's name, from which the library names its tables (``disputes_events``, ...)."""
+
+MIN_POOL_SIZE = 2
+"""Connections the event store's pool opens at start; it grows on demand to its size."""
 
 LOCK_FUNCTION_SUFFIX = "_lock"
 """``disputes_events`` is locked by ``disputes_events_lock()`` (see migrations/0030)."""
@@ -53,8 +60,45 @@ class EventTableRecorder(PostgresApplicationRecorder):
 RECORDER_TOPIC = f"{EventTableRecorder.__module__}:{EventTableRecorder.__qualname__}"
 
 
-def eventsourcing_env(db: DatabaseUrl, *, pool_size: int = 1, create_tables: bool = False) -> dict[str, str]:
-    """The eventsourcing environment for this database.
+class EventStorePool(FailFast, LibraryPool[Any]):
+    """The library's pool, failing fast while the server is away and reconnecting soon
+    (:mod:`disputes.adapters.pools`)."""
+
+
+class EventStoreFactory(PostgresFactory):
+    """The library's PostgreSQL persistence, its connections from an :class:`EventStorePool`.
+
+    The library builds its pool from the environment (sizes, ``POSTGRES_CONNECT_TIMEOUT`` as the
+    longest wait for a connection, the session settings of each new one); this one takes the same
+    settings, and libpq's own ``connect_timeout`` from that wait, before anything is opened.
+    """
+
+    def __init__(self, env: Environment | EnvType | None) -> None:
+        super().__init__(env)
+        library = self.datastore.pool
+        assert isinstance(library.kwargs, dict)  # the library passes a dict of connection parameters
+        self.datastore.pool = EventStorePool(
+            get_password_func=library.get_password_func,
+            connection_class=library.connection_class,
+            kwargs={**library.kwargs, "connect_timeout": connect_timeout(library.timeout)},
+            min_size=library.min_size,
+            max_size=library.max_size,
+            open=False,
+            configure=library._configure,
+            timeout=library.timeout,
+            max_lifetime=library.max_lifetime,
+            name=f"disputes-events-{self.datastore.schema}",
+        )
+
+
+FACTORY_TOPIC = f"{EventStoreFactory.__module__}:{EventStoreFactory.__qualname__}"
+
+
+def eventsourcing_env(
+    db: DatabaseUrl, *, pool_size: int = 1, create_tables: bool = False, wait_seconds: float = 5.0
+) -> dict[str, str]:
+    """The eventsourcing environment for this database; on PostgreSQL a request waits at most
+    ``wait_seconds`` for a connection (less while the server is away: :mod:`disputes.adapters.pools`).
 
     ``CREATE_TABLE`` is on only for :func:`create_event_tables`. ``POSTGRES_ENABLE_DB_FUNCTIONS``
     stays off on purpose: the library's plain insert path takes the table lock that keeps
@@ -75,18 +119,19 @@ def eventsourcing_env(db: DatabaseUrl, *, pool_size: int = 1, create_tables: boo
         )
     else:
         env.update(
-            PERSISTENCE_MODULE="eventsourcing.postgres",
+            PERSISTENCE_MODULE=FACTORY_TOPIC,
             APPLICATION_RECORDER_TOPIC=RECORDER_TOPIC,
             POSTGRES_DBNAME=db.dbname,
             POSTGRES_HOST=db.host,
             POSTGRES_PORT=str(db.port),
             POSTGRES_USER=db.user or getpass.getuser(),
             POSTGRES_PASSWORD=db.password,
-            POSTGRES_POOL_SIZE=str(pool_size),
-            POSTGRES_MAX_OVERFLOW=str(pool_size),
-            POSTGRES_CONNECT_TIMEOUT="10",
+            # Opened with a few connections, grown on demand up to pool_size.
+            POSTGRES_POOL_SIZE=str(min(MIN_POOL_SIZE, pool_size)),
+            POSTGRES_MAX_OVERFLOW=str(pool_size - min(MIN_POOL_SIZE, pool_size)),
+            POSTGRES_CONNECT_TIMEOUT=str(max(1, round(wait_seconds))),
             POSTGRES_LOCK_TIMEOUT="5",
-            POSTGRES_PRE_PING="y",
+            POSTGRES_PRE_PING="n",  # checked on failure instead (disputes.adapters.pools)
         )
     return env
 

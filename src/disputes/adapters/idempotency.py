@@ -3,9 +3,14 @@
 A key belongs to a principal: ``begin`` either gives the caller the right to run the request (an
 :class:`Attempt`, whose in-flight row is written before anything runs), or the answer stored by the
 run that had it, or None while that run is still going. ``finish`` stores the answer, unless it is a
-5xx: then the row goes, so that a retry runs again. The same key with another request (another
-fingerprint) is refused. Answers are kept for the store's ``ttl``; an in-flight row whose run never
-finished (the process died) is given up after ``lease``. Rows past their time are ignored, and purged
+5xx or a transient 409 ``concurrent-update`` (a retry must be able to win): then the row goes, so that
+a retry runs again. The same key with another request (another fingerprint) is refused. Answers are
+kept for the store's ``ttl``.
+
+An in-flight row is a lease held by the live process that runs it: the row expires ``lease`` (a few
+seconds) after it was written, and a thread of that process renews it every ``lease / 4`` while the
+run goes on. When the process dies (kill -9, a crash, a lost machine), nobody renews it, and the key
+is free again within ``lease``: its retry runs, once. Rows past their time are ignored, and purged
 now and then. The HTTP side is :mod:`disputes.api.middleware.idempotency`; the table is migration 0015.
 """
 
@@ -14,10 +19,11 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import logging
 import re
 import secrets
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -30,8 +36,12 @@ from disputes.domain.parties import Actor
 
 KEY = re.compile(r"^[\x21-\x7e]{1,200}$")
 """1 to 200 visible ASCII characters."""
-IN_FLIGHT_LEASE = timedelta(minutes=5)
+IN_FLIGHT_LEASE = timedelta(seconds=6)
+"""How long an in-flight row outlives the last renewal by its process (renewed every quarter of it)."""
 PURGE_EVERY = timedelta(minutes=10)
+TRANSIENT_CONFLICT = "/problems/concurrent-update"
+"""A 409 of this type lost a race that a retry may win: it is not kept as the key's answer."""
+log = logging.getLogger("disputes.idempotency")
 
 _WHERE_KEY = "role = ? AND principal_id = ? AND idempotency_key = ?"
 SELECT_LIVE = (
@@ -48,6 +58,7 @@ STORE_ANSWER = (
     f"WHERE {_WHERE_KEY} AND attempt = ?"
 )
 DELETE_ATTEMPT = f"DELETE FROM idempotency_keys WHERE {_WHERE_KEY} AND attempt = ?"
+RENEW_LEASE = f"UPDATE idempotency_keys SET expires_at = ? WHERE {_WHERE_KEY} AND attempt = ? AND status IS NULL"
 PURGE_EXPIRED = "DELETE FROM idempotency_keys WHERE expires_at <= ?"
 
 
@@ -98,17 +109,41 @@ def fingerprint(method: str, path: str, if_match: str | None, body: bytes) -> st
     return hashlib.sha256(head + b"\n" + body).hexdigest()
 
 
+def transient(answer: Answer) -> bool:
+    """Whether an answer lost a race that a retry may win (409 ``concurrent-update``)."""
+    if answer.status != 409:
+        return False
+    try:
+        kind = json.loads(answer.body).get("type")
+    except (ValueError, AttributeError):
+        return False
+    return bool(kind == TRANSIENT_CONFLICT)
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
 class IdempotencyStore:
-    """The ``idempotency_keys`` table."""
+    """The ``idempotency_keys`` table, and the renewal of this process's leases (see the module)."""
 
     def __init__(
-        self, source: ConnectionSource, *, ttl: timedelta, lease: timedelta = IN_FLIGHT_LEASE
+        self,
+        source: ConnectionSource,
+        *,
+        ttl: timedelta,
+        lease: timedelta = IN_FLIGHT_LEASE,
+        clock: Callable[[], datetime] = _utc_now,
     ) -> None:
         self.source = source
         self.ttl = ttl
         self.lease = lease
+        self.clock = clock
         self._next_purge: datetime | None = None
         self._lock = threading.Lock()
+        self._held: set[Attempt] = set()
+        self._stop = threading.Event()
+        self._renewer: threading.Thread | None = None
 
     def begin(self, actor: Actor, key: str, fingerprint: str, now: datetime) -> Attempt | Answer | None:
         """An attempt to run the request; or the stored answer to replay; or None while one runs.
@@ -130,6 +165,7 @@ class IdempotencyStore:
                 if self._purge_due(now):
                     conn.execute(self._sql(PURGE_EXPIRED), (now_text,))
             if inserted:
+                self._hold(attempt)
                 return attempt
         if row is None:  # that run has just given its row up: ask again
             return None
@@ -144,10 +180,11 @@ class IdempotencyStore:
         return Answer(int(status), tuple((n, v) for n, v in json.loads(headers)), base64.b64decode(body))
 
     def finish(self, attempt: Attempt, answer: Answer, now: datetime) -> None:
-        """Keep the answer for replays; a 5xx answer is not kept, and the key is free again."""
-        if answer.status >= 500:
+        """Keep the answer for replays; a 5xx or a transient 409 is not kept, and the key is free again."""
+        if answer.status >= 500 or transient(answer):
             self.abandon(attempt)
             return
+        self._release(attempt)
         values = (
             answer.status,
             json.dumps([list(h) for h in answer.headers]),
@@ -160,8 +197,42 @@ class IdempotencyStore:
 
     def abandon(self, attempt: Attempt) -> None:
         """Free the key: the run failed, and a retry may run the request again."""
+        self._release(attempt)
         with self._transaction() as conn:
             conn.execute(self._sql(DELETE_ATTEMPT), self._where(attempt))
+
+    def close(self) -> None:
+        """Stop renewing leases (the rows of runs still going then expire within ``lease``)."""
+        self._stop.set()
+        renewer, self._renewer = self._renewer, None
+        if renewer is not None:
+            renewer.join(timeout=5)
+
+    # --- the leases of this process's runs ---------------------------------------------------------
+    def _hold(self, attempt: Attempt) -> None:
+        with self._lock:
+            self._held.add(attempt)
+            if self._renewer is None and not self._stop.is_set():
+                self._renewer = threading.Thread(target=self._renew_forever, name="disputes-leases", daemon=True)
+                self._renewer.start()
+
+    def _release(self, attempt: Attempt) -> None:
+        with self._lock:
+            self._held.discard(attempt)
+
+    def _renew_forever(self) -> None:
+        while not self._stop.wait(self.lease.total_seconds() / 4):
+            with self._lock:
+                held = list(self._held)
+            if not held:
+                continue
+            try:
+                expires = _text(self.clock() + self.lease)
+                with self._transaction() as conn:
+                    for attempt in held:
+                        conn.execute(self._sql(RENEW_LEASE), (expires, *self._where(attempt)))
+            except Exception as error:  # the database is away: the runs fail too; their rows expire
+                log.warning("could not renew idempotency leases (%s: %s)", type(error).__name__, error)
 
     def _where(self, attempt: Attempt) -> tuple[str, ...]:
         return (attempt.actor.role.value, attempt.actor.id, attempt.key, attempt.token)

@@ -20,6 +20,7 @@ from typing import Any, Literal
 
 from disputes.adapters.database import ConnectionSource, DatabaseUrl, connect, placeholders
 from disputes.adapters.migrations import table_required
+from disputes.adapters.token_cache import TokenCache
 from disputes.domain.errors import DisputesError, InvalidValue
 from disputes.domain.parties import TOKEN_ROLES, Actor, Role
 
@@ -114,12 +115,19 @@ class PrincipalStore:
     """The ``principal_tokens`` table (created by migration 0001).
 
     Given a :class:`ConnectionSource` (a server's), it takes its connections from there, pooled on
-    PostgreSQL; given a bare URL (a CLI command's), it opens one per transaction.
+    PostgreSQL; given a bare URL (a CLI command's), it opens one per transaction. Given a
+    :class:`TokenCache` (a server's), it checks tokens from memory, and still sees every revocation
+    or expiry on the very next check (see :mod:`disputes.adapters.token_cache`).
     """
 
-    def __init__(self, db: DatabaseUrl | ConnectionSource) -> None:
+    def __init__(self, db: DatabaseUrl | ConnectionSource, *, cache: TokenCache | None = None) -> None:
         self.source = db if isinstance(db, ConnectionSource) else None
         self.db = db.url if isinstance(db, ConnectionSource) else db
+        self.cache = cache
+
+    def close(self) -> None:
+        if self.cache is not None:
+            self.cache.close()
 
     def add(
         self, role: Role, principal_id: str, expires_at: datetime | None = None, *, now: datetime
@@ -155,11 +163,16 @@ class PrincipalStore:
         match = _TOKEN.match(token)
         if match is None:
             return None
-        with self._transaction(write=False) as conn:
-            row = conn.execute(self._sql(SELECT_BY_HASH), (hash_token(token),)).fetchone()
-        if row is None:
-            return None
-        record = _record(row)
+        digest = hash_token(token)
+        record, generation = self.cache.get(digest) if self.cache is not None else (None, -1)
+        if record is None:
+            with self._transaction(write=False) as conn:
+                row = conn.execute(self._sql(SELECT_BY_HASH), (digest,)).fetchone()
+            if row is None:
+                return None
+            record = _record(row)
+            if self.cache is not None:
+                self.cache.put(digest, record, generation)
         if record.token_id != match["token_id"] or record.status(_utc(now, "now")) != "active":
             return None
         return record.actor
@@ -190,6 +203,7 @@ class PrincipalStore:
             raise InvalidValue("revoke needs either a token id, or a role and a principal id")
         with self._transaction() as conn:
             count = conn.execute(self._sql(query), params).rowcount
+        self._changed()
         return int(count)
 
     def get(self, token_id: str) -> TokenRecord | None:
@@ -222,7 +236,13 @@ class PrincipalStore:
                     f"{token_id} is the last active admin token; issue another admin token first"
                 )
             conn.execute(self._sql(REVOKE_BY_TOKEN_ID), (_text(at), token_id))
+        self._changed()
         return replace(record, revoked_at=at)
+
+    def _changed(self) -> None:
+        """This process forgets at once; the others when the change reaches them (migration 0080)."""
+        if self.cache is not None:
+            self.cache.forget()
 
     def _sql(self, query: str) -> str:
         return placeholders(query, self.db.dialect)

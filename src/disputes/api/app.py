@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import anyio.to_thread
 from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi_offline import FastAPIOffline
 
 from disputes import __version__
+from disputes.adapters.probe import ReadinessProbe
 from disputes.api import openapi, problems
 from disputes.api.auth.access import check_app, enforce
 from disputes.api.deps import read_side_of
@@ -67,6 +69,8 @@ def create_app(container: Container | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(api: FastAPI) -> AsyncIterator[None]:
+        # The threads that run blocking work (DISPUTES_WORKER_THREADS); the pools are sized from them.
+        anyio.to_thread.current_default_thread_limiter().total_tokens = settings.worker_threads
         # The views follow the store from a thread of this process unless DISPUTES_PROJECTIONS_IN_PROCESS
         # is false (then `disputes project` workers keep them). The read routes share its pool.
         projections = start_projections(container)
@@ -80,6 +84,7 @@ def create_app(container: Container | None = None) -> FastAPI:
         finally:
             deliveries.stop()
             reminders.stop()
+            await api.state.probe.close()
             provider = getattr(api.state, "tracer_provider", None)
             if provider is not None:
                 provider.shutdown()
@@ -106,6 +111,7 @@ def create_app(container: Container | None = None) -> FastAPI:
     )
     api.state.container = container
     api.state.metrics = api_registry(container, lambda: read_side_of(api.state, container))
+    api.state.probe = ReadinessProbe(settings.database)  # /readyz asks it on the event loop
     problems.install(api)
     api.add_middleware(IdempotencyMiddleware)
     # Outside idempotency: a key's fingerprint is taken over the checked, NFC-normalised body.

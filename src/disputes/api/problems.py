@@ -16,6 +16,12 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from disputes.adapters.database import (
+    STORE_RETRY_AFTER_SECONDS,
+    StoreUnavailable,
+    is_unavailable,
+    unavailability_errors,
+)
 from disputes.api.middleware.language import request_language
 from disputes.api.validation_words import described
 from disputes.domain.errors import DisputesError
@@ -159,6 +165,8 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        if is_unavailable(exc):  # raised outside the routes (a middleware's own store access)
+            return store_unavailable(request, exc)
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         return problem(
             500,
@@ -167,3 +175,26 @@ def install(app: FastAPI) -> None:
             "the server failed; the error was logged",
             language=request_language(request),
         )
+
+    async def store_error(request: Request, exc: Exception) -> JSONResponse:
+        if is_unavailable(exc):
+            return store_unavailable(request, exc)
+        return await unexpected(request, exc)
+
+    for error in unavailability_errors():
+        app.add_exception_handler(error, store_error)
+
+
+def store_unavailable(request: Request, exc: BaseException) -> JSONResponse:
+    """503 with Retry-After: the database did not answer in time."""
+    log.warning("store unavailable on %s %s: %s: %s", request.method, request.url.path,
+                type(exc).__name__, str(exc).strip().splitlines()[0] if str(exc).strip() else "")
+    return problem(
+        StoreUnavailable.status,
+        StoreUnavailable.code,
+        StoreUnavailable.title,
+        "the database does not answer: retry shortly (with the same Idempotency-Key, a retry never "
+        "records twice)",
+        headers={"Retry-After": str(STORE_RETRY_AFTER_SECONDS)},
+        language=request_language(request),
+    )

@@ -15,6 +15,7 @@ from typing import Annotated
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.routing import APIRoute, iter_route_contexts
+from starlette.concurrency import run_in_threadpool
 from starlette.routing import BaseRoute, Route
 
 from disputes.api.auth import permissions
@@ -49,11 +50,19 @@ def _route_template(request: Request) -> str:
     return str(getattr(route, "path", request.url.path))
 
 
-def enforce(request: Request) -> Access:
-    """Let the request through as the matrix says, or answer 401, 403 or 404."""
+async def enforce(request: Request) -> Access:
+    """Let the request through as the matrix says, or answer 401, 403 or 404.
+
+    A public route is let through on the event loop (``/healthz`` answers even when every worker
+    thread is waiting on the database); the others are judged in a worker thread (tokens, claims).
+    """
     rule = permissions.rule_for(request.method, _route_template(request), request.query_params.keys())
     if rule.public:
         return Access(rule, None, None)
+    return await run_in_threadpool(_judge, request, rule)
+
+
+def _judge(request: Request, rule: Rule) -> Access:
     actor = require_actor(request)
     claim = None
     if rule.subject is Subject.CLAIM:

@@ -20,6 +20,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from disputes.adapters.database import is_unavailable
 from disputes.adapters.idempotency import (
     Answer,
     Attempt,
@@ -28,7 +29,7 @@ from disputes.adapters.idempotency import (
     fingerprint,
 )
 from disputes.api.deps import authenticate, get_container
-from disputes.api.problems import problem
+from disputes.api.problems import problem, store_unavailable
 from disputes.bootstrap import Container
 from disputes.domain.errors import DisputesError
 from disputes.domain.parties import Actor
@@ -66,6 +67,12 @@ class IdempotencyMiddleware:
             )
             await problem(exc.status, exc.code, exc.title, exc.detail, headers=retry)(scope, receive, send)
             return
+        except Exception as exc:
+            if not is_unavailable(exc):
+                raise
+            # Answered here: an error raised this far out would also close the client's connection.
+            await store_unavailable(request, exc)(scope, receive, send)
+            return
         if started is None:
             await self.app(scope, receive, send)
             return
@@ -92,7 +99,10 @@ class IdempotencyMiddleware:
             await self.app(scope, receive, keep)
         except BaseException:
             with anyio.CancelScope(shield=True):
-                await run_in_threadpool(container.idempotency.abandon, attempt)
+                try:
+                    await run_in_threadpool(container.idempotency.abandon, attempt)
+                except Exception:  # the database is away: the key's lease ends by itself
+                    log.exception("could not free an idempotency key")
             raise
         answer = _answer(messages)
         try:
