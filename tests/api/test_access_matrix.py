@@ -28,7 +28,7 @@ from disputes.api.auth.permissions import Relation, Rule, Subject
 from disputes.bootstrap import start_projections
 from disputes.domain.parties import Role
 from disputes.settings import Settings
-from support import CELL_PRINCIPALS, COMMAND_EXAMPLES, migrated_container, order_record
+from support import CELL_PRINCIPALS, COMMAND_EXAMPLES, migrated_container, order_record, policy_file
 from support.http import START, Api, ManualClock, rfc3339, serving
 
 _numbers = itertools.count(1)
@@ -144,9 +144,12 @@ CELLS = [
 
 
 @pytest.fixture(scope="module")
-def world(module_database_url: str) -> Iterator[World]:
+def world(module_database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     clock = ManualClock(START)
-    with migrated_container(Settings(database_url=module_database_url), clock) as container:
+    # One buyer opens a claim per cell: the matrix is about who may act, not the claim-rate limit.
+    policy = policy_file(tmp_path_factory.mktemp("policy"), buyer_claims=100_000)
+    settings = Settings(database_url=module_database_url, policy_file=str(policy))
+    with migrated_container(settings, clock) as container:
         app = create_app(container)
         projections = start_projections(container, run=True)
         app.state.read_side = projections.read_side
