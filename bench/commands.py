@@ -52,6 +52,7 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE] + [str(H
 from auth import throwaway_database  # noqa: E402
 
 from disputes.adapters.migrations import apply_migrations  # noqa: E402
+from disputes.adapters.policy_file import default_policy_text  # noqa: E402
 from disputes.application.claims import DisputesApplication  # noqa: E402
 from disputes.audit.keys import generate_key  # noqa: E402
 from disputes.bootstrap import bootstrap  # noqa: E402
@@ -279,6 +280,15 @@ def prepare_naive(base: str, n: int, work: Path, name: str) -> Path:
 # --- one store ---------------------------------------------------------------------------------------
 
 
+def bench_policy(work: Path) -> Path:
+    """The built-in policy with the buyer's claim-rate limit lifted: every open-claim is buyer b1's."""
+    text = default_policy_text()
+    assert text.count("\nbuyer_claims = 10 ") == 1, "the built-in policy's buyer_claims line moved"
+    path = work / "policy.toml"
+    path.write_text(text.replace("\nbuyer_claims = 10 ", "\nbuyer_claims = 100000000 "), encoding="utf-8")
+    return path
+
+
 def environment(**env: str) -> dict[str, str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("DISPUTES_", "NAIVE_"))}
     clean["PYTHONPATH"] = os.pathsep.join(filter(None, [str(SOURCE), os.environ.get("PYTHONPATH")]))
@@ -292,7 +302,7 @@ def bench_store(ours_url: str, naive_url: str, args: argparse.Namespace, work: P
     print(f"  prepared in {time.monotonic() - started:.0f} s", flush=True)
     private = generate_key(work / "keys").private_path
     env = environment(DISPUTES_ENV="production", DISPUTES_DATABASE_URL=ours_url,
-                      DISPUTES_SIGNING_KEY_FILE=str(private))
+                      DISPUTES_SIGNING_KEY_FILE=str(private), DISPUTES_POLICY_FILE=str(bench_policy(work)))
     serve = [sys.executable, "-m", "disputes", "serve"]
     with serving(serve, env, "/readyz", work / "ours.log") as base:
         wait_caught_up(base)

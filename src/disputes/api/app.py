@@ -19,7 +19,7 @@ from disputes.api.metrics import api_registry
 from disputes.api.middleware.idempotency import IdempotencyMiddleware
 from disputes.api.middleware.input_guard import InputGuardMiddleware
 from disputes.api.middleware.language import LanguageMiddleware
-from disputes.api.middleware.observe import observe_requests
+from disputes.api.middleware.observe import ObserveMiddleware
 from disputes.api.middleware.security import SecurityHeadersMiddleware
 from disputes.api.routes import (
     case_file,
@@ -116,7 +116,7 @@ def create_app(container: Container | None = None) -> FastAPI:
     api.add_middleware(IdempotencyMiddleware)
     # Outside idempotency: a key's fingerprint is taken over the checked, NFC-normalised body.
     api.add_middleware(InputGuardMiddleware)
-    api.middleware("http")(observe_requests)  # logs and counts replays and refused inputs too
+    api.add_middleware(ObserveMiddleware)  # logs and counts replays and refused inputs too
     origins = settings.cors_origin_list
     if origins:  # CORS is off unless DISPUTES_CORS_ORIGINS names origins
         api.add_middleware(
