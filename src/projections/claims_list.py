@@ -45,7 +45,9 @@ class ClaimsListView:
     ORDER = " ORDER BY opened_at DESC, claim_id DESC LIMIT ?"
     AFTER_CURSOR = "(opened_at < ? OR (opened_at = ? AND claim_id < ?))"
     COUNT = "SELECT COUNT(*) FROM read_claims"
-    BUYER_OPENINGS = "SELECT opened_at FROM read_claims WHERE buyer_id = ? AND opened_at > ? ORDER BY opened_at"
+    BUYER_OPENINGS = (
+        "SELECT opened_at FROM read_claims WHERE buyer_id = ? AND opened_at > ? ORDER BY opened_at DESC LIMIT ?"
+    )
 
     @staticmethod
     def row(state: ClaimState, position: int) -> tuple[Any, ...]:
@@ -178,7 +180,8 @@ class BuyerOpenings:
     def __init__(self, store: ViewStore) -> None:
         self.store = store
 
-    def __call__(self, buyer_id: str, since: datetime) -> list[datetime]:
+    def __call__(self, buyer_id: str, since: datetime, most: int) -> list[datetime]:
+        """The latest ``most`` of them, oldest first: all the limit needs, however many there are."""
         with self.store.reading() as conn:
-            rows = conn.query(ClaimsListView.BUYER_OPENINGS, (buyer_id, time_text(since)))
-        return [text_time(str(opened_at)) for (opened_at,) in rows]
+            rows = conn.query(ClaimsListView.BUYER_OPENINGS, (buyer_id, time_text(since), most))
+        return [text_time(str(opened_at)) for (opened_at,) in reversed(rows)]

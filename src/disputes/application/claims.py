@@ -45,8 +45,9 @@ from disputes.domain.vocabulary import (
 from disputes.i18n import DEFAULT_LANGUAGE, duration_words, text
 
 Clock = Callable[[], datetime]
-ClaimOpenings = Callable[[str, datetime], Sequence[datetime]]
-"""When the buyer (first argument) opened each of its claims since a moment (the claim-rate limit's count)."""
+ClaimOpenings = Callable[[str, datetime, int], Sequence[datetime]]
+"""When the buyer (first argument) opened its latest claims (at most the third argument) since a moment,
+oldest first: what the claim-rate limit counts."""
 
 
 def utc_now() -> datetime:
@@ -192,7 +193,7 @@ class DisputesApplication(Application[UUID]):
         if self.claim_openings is None:
             return
         limits, at = self.policy.limits, self.now()
-        openings = self.claim_openings(actor.id, at - limits.buyer_claims_window)
+        openings = self.claim_openings(actor.id, at - limits.buyer_claims_window, limits.buyer_claims)
         retry_at = claim_rate_refusal(openings, at, limits)
         if retry_at is None:
             return
