@@ -7,9 +7,10 @@ import importlib
 from typing import Any
 
 from disputes.adapters.database import check_reachable, redact
-from disputes.adapters.logs import configure_logging
+from disputes.adapters.logs import configure_logging, logging_config
 from disputes.adapters.migrations import applied_migrations, apply_migrations, require_migrated
-from disputes.cli.common import error_message, port_number
+from disputes.cli.common import error_message, port_number, positive_int
+from disputes.cli.workers import serving_workers, several_processes
 from disputes.domain.errors import DisputesError
 from disputes.settings import Settings
 
@@ -23,6 +24,12 @@ def register(commands: Any) -> None:
     serve = commands.add_parser("serve", help="run the HTTP API")
     serve.add_argument("--host", help="address to listen on (default: DISPUTES_HOST)")
     serve.add_argument("--port", type=port_number, help="port to listen on (default: DISPUTES_PORT)")
+    serve.add_argument(
+        "--workers",
+        type=positive_int,
+        help="serving processes (default: DISPUTES_WORKERS, else the CPU count on PostgreSQL, 1 on SQLite); "
+        "with more than one, the projections, engines and deliveries run in one process of their own",
+    )
     serve.set_defaults(handler=run_serve)
 
 
@@ -63,11 +70,20 @@ def run_serve(args: argparse.Namespace) -> int:
     # Refuse at once, in one line, rather than in the server's start-up traceback.
     check_reachable(settings.database)
     require_migrated(settings.database)
+    workers = serving_workers(settings, args.workers)
     host = args.host if args.host is not None else settings.host
     port = args.port if args.port is not None else settings.port
     configure_logging(settings.log_level)
     # One JSON line per request comes from the API itself (disputes.access): no uvicorn access log.
-    uvicorn.run(API_FACTORY, factory=True, host=host, port=port, log_config=None, access_log=False)
+    if workers == 1:
+        uvicorn.run(API_FACTORY, factory=True, host=host, port=port, log_config=None, access_log=False)
+        return 0
+    # Several: uvicorn's supervisor spawns them (and again when one dies); they log as this process does.
+    with several_processes():
+        uvicorn.run(
+            API_FACTORY, factory=True, host=host, port=port, workers=workers,
+            log_config=logging_config(settings.log_level), access_log=False,
+        )
     return 0
 
 

@@ -1,0 +1,50 @@
+"""The one process of ``disputes serve --workers N`` that runs what follows the store: the projections,
+the engines (deadlines, standing, reminders) and the deliveries (webhooks, NATS), each in a thread, so
+that the serving processes only serve and nothing runs twice.
+
+The supervisor (``cli/workers.py``) starts it with the spawn method and starts it again if it dies; it
+stops on SIGTERM or SIGINT, and by itself when its supervisor is gone (it is never left orphaned).
+"""
+
+from __future__ import annotations
+
+import os
+
+from disputes.adapters.logs import configure_logging
+from disputes.bootstrap import (
+    bootstrap,
+    start_deadline_engine,
+    start_deliveries,
+    start_projections,
+    start_reminder_engine,
+    start_standing_engine,
+)
+from disputes.cli.common import stop_on_signals
+from disputes.settings import Settings
+
+PARENT_CHECK_SECONDS = 1.0
+
+
+def run_background(supervisor_pid: int) -> None:
+    """Run the projections, the engines and the deliveries until a signal, or until ``supervisor_pid``
+    is no longer this process's parent. The serving processes run none of them (their environment says
+    ``*_IN_PROCESS=false``); here they run whatever that environment says."""
+    settings = Settings(projections_in_process=True, deadlines_in_process=True, deliveries_in_process=True)
+    configure_logging(settings.log_level)
+    container = bootstrap(settings)
+    with stop_on_signals() as stop:
+        projections = start_projections(container)
+        deadlines = start_deadline_engine(container)
+        standing = start_standing_engine(container)
+        reminders = start_reminder_engine(container)
+        deliveries = start_deliveries(container)
+        try:
+            while not stop.wait(PARENT_CHECK_SECONDS) and os.getppid() == supervisor_pid:
+                pass
+        finally:
+            deliveries.stop()
+            reminders.stop()
+            standing.stop()
+            deadlines.stop()
+            projections.stop()
+            container.close()
