@@ -58,6 +58,7 @@ def run_migrate(args: argparse.Namespace) -> int:
 
 def run_serve(args: argparse.Namespace) -> int:
     settings = Settings()
+    workers = serving_workers(settings, args.workers)  # refused before anything is opened
     module_name = API_FACTORY.partition(":")[0]
     try:
         importlib.import_module(module_name)
@@ -70,7 +71,6 @@ def run_serve(args: argparse.Namespace) -> int:
     # Refuse at once, in one line, rather than in the server's start-up traceback.
     check_reachable(settings.database)
     require_migrated(settings.database)
-    workers = serving_workers(settings, args.workers)
     host = args.host if args.host is not None else settings.host
     port = args.port if args.port is not None else settings.port
     configure_logging(settings.log_level)
