@@ -106,6 +106,17 @@ def open_claim(server: Server, order_id: str) -> httpx.Response:
     return opened
 
 
+def missed(postgres_url: str, claim_id: str) -> int:
+    """How many times the claim's deadline was recorded missed."""
+    with psycopg.connect(postgres_url) as conn:
+        row = conn.execute(
+            "SELECT count(*) FROM disputes_events WHERE originator_id = %s AND topic LIKE %s",
+            (claim_id, "%DeadlineMissed"),
+        ).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
 def test_a_command_through_one_worker_shows_through_every_worker_once_the_views_reach_its_position(
     postgres_url: str, tmp_path: Path
 ) -> None:
@@ -135,25 +146,28 @@ def test_a_passed_deadline_fires_once_with_several_workers(postgres_url: str, tm
     env = {"DISPUTES_MERCHANT_RESPONSE_HOURS": "0.0005", "DISPUTES_DEADLINE_POLL_SECONDS": "0.2"}  # 1.8 s
     with served(postgres_url, tmp_path, **env) as server:
         claim_id = open_claim(server, "o-late").json()["id"]
-
-        def missed() -> int:
-            with psycopg.connect(postgres_url) as conn:
-                row = conn.execute(
-                    "SELECT count(*) FROM disputes_events WHERE originator_id = %s AND topic LIKE %s",
-                    (claim_id, "%DeadlineMissed"),
-                ).fetchone()
-            assert row is not None
-            return int(row[0])
-
         deadline = time.monotonic() + 30
-        while missed() == 0:
+        while missed(postgres_url, claim_id) == 0:
             assert time.monotonic() < deadline, "the deadline never fired"
             time.sleep(0.2)
         time.sleep(3)  # many more rounds of the engine, had it run in every process
-        assert missed() == 1
+        assert missed(postgres_url, claim_id) == 1
         text = httpx.get(f"{server.base_url}/metrics", timeout=30).text
         outcomes = [row for row in text.splitlines() if row.startswith("disputes_automatic_outcomes_total{")]
         assert len(outcomes) == 1 and outcomes[0].endswith(" 1.0"), outcomes  # counted in the background
+
+
+def test_engines_the_operator_runs_apart_are_left_to_that_worker_by_several_workers(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    env = {"DISPUTES_MERCHANT_RESPONSE_HOURS": "0.0005", "DISPUTES_DEADLINES_IN_PROCESS": "false"}
+    with served(postgres_url, tmp_path, **env) as server:
+        claim_id = open_claim(server, "o-apart").json()["id"]
+        time.sleep(4)  # the deadline passed 2 s ago; neither a serving nor the background process fires it
+        assert missed(postgres_url, claim_id) == 0
+        fired = run_cli(postgres_url, "deadlines", "--once", DISPUTES_MERCHANT_RESPONSE_HOURS="0.0005")
+        assert fired.returncode == 0, fired.stderr
+        assert missed(postgres_url, claim_id) == 1
 
 
 def test_a_worker_killed_with_sigkill_is_replaced_while_the_other_keeps_serving(

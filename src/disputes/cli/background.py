@@ -25,11 +25,12 @@ from disputes.settings import Settings
 PARENT_CHECK_SECONDS = 1.0
 
 
-def run_background(supervisor_pid: int) -> None:
+def run_background(supervisor_pid: int, runs: dict[str, bool]) -> None:
     """Run the projections, the engines and the deliveries until a signal, or until ``supervisor_pid``
     is no longer this process's parent. The serving processes run none of them (their environment says
-    ``*_IN_PROCESS=false``); here they run whatever that environment says."""
-    settings = Settings(projections_in_process=True, deadlines_in_process=True, deliveries_in_process=True)
+    ``*_IN_PROCESS=false``); here, each runs as the operator's settings said (``runs``: those
+    ``*_in_process`` settings, as ``disputes serve`` read them; false: a worker of its own runs it)."""
+    settings = Settings(**runs)  # type: ignore[arg-type]
     configure_logging(settings.log_level)
     container = bootstrap(settings)
     with stop_on_signals() as stop:

@@ -79,7 +79,7 @@ def run_serve(args: argparse.Namespace) -> int:
         uvicorn.run(API_FACTORY, factory=True, host=host, port=port, log_config=None, access_log=False)
         return 0
     # Several: uvicorn's supervisor spawns them (and again when one dies); they log as this process does.
-    with several_processes():
+    with several_processes(settings):
         uvicorn.run(
             API_FACTORY, factory=True, host=host, port=port, workers=workers,
             log_config=logging_config(settings.log_level), access_log=False,

@@ -46,11 +46,17 @@ def serving_workers(settings: Settings, requested: int | None) -> int:
     return count
 
 
+BACKGROUND_SETTINGS = ("projections_in_process", "deadlines_in_process", "deliveries_in_process")
+"""What the background process runs: each one that the operator left in process (the default)."""
+
+
 @contextmanager
-def several_processes() -> Iterator[None]:
+def several_processes(settings: Settings) -> Iterator[None]:
     """Around uvicorn's supervisor: the serving processes' environment (inherited when they are
     spawned), a metrics directory for them all (PROMETHEUS_MULTIPROC_DIR if set, emptied first; else a
-    temporary one), and the background process, started again whenever it dies."""
+    temporary one), and the background process, started again whenever it dies (none when every
+    ``*_IN_PROCESS`` setting is false: workers of their own run it all)."""
+    runs = {name: bool(getattr(settings, name)) for name in BACKGROUND_SETTINGS}
     given = os.environ.get(MULTIPROCESS_DIRECTORY)
     directory = Path(given) if given else Path(tempfile.mkdtemp(prefix="disputes-metrics-"))
     directory.mkdir(parents=True, exist_ok=True)
@@ -58,12 +64,14 @@ def several_processes() -> Iterator[None]:
         stale.unlink()
     saved = {name: os.environ.get(name) for name in (*SERVING_ENVIRONMENT, MULTIPROCESS_DIRECTORY)}
     os.environ.update({**SERVING_ENVIRONMENT, MULTIPROCESS_DIRECTORY: str(directory)})
-    background = _Background()
+    background = _Background(runs) if any(runs.values()) else None
     try:
-        background.start()
+        if background is not None:
+            background.start()
         yield
     finally:
-        background.stop()
+        if background is not None:
+            background.stop()
         for name, value in saved.items():
             if value is None:
                 os.environ.pop(name, None)
@@ -76,7 +84,8 @@ def several_processes() -> Iterator[None]:
 class _Background:
     """The background process, and a thread of the supervisor that starts it again if it dies."""
 
-    def __init__(self) -> None:
+    def __init__(self, runs: dict[str, bool]) -> None:
+        self._runs = runs
         self._context = multiprocessing.get_context("spawn")
         self._process: BaseProcess | None = None
         self._stopping = threading.Event()
@@ -88,7 +97,7 @@ class _Background:
 
     def _spawn(self) -> None:
         self._process = self._context.Process(
-            target=run_background, args=(os.getpid(),), name="disputes-background", daemon=False
+            target=run_background, args=(os.getpid(), self._runs), name="disputes-background", daemon=False
         )
         self._process.start()
         logger.info("background process started", extra={"pid": self._process.pid})
