@@ -23,7 +23,9 @@ from prometheus_client.mmap_dict import MmapedDict
 from disputes.adapters.database import DatabaseUrl
 from disputes.adapters.migrations import apply_migrations
 from disputes.adapters.principals import PrincipalStore
+from disputes.cli.workers import serving_workers
 from disputes.domain.parties import Role
+from disputes.settings import Settings
 from support import order_record
 from support.processes import assert_one_line_error, run_cli, server_process
 
@@ -193,3 +195,12 @@ def test_a_worker_killed_with_sigkill_is_replaced_while_the_other_keeps_serving(
 def test_several_workers_on_sqlite_are_refused_in_one_line(sqlite_url: str) -> None:
     result = run_cli(sqlite_url, "serve", "--workers", "2")
     assert_one_line_error(result, "--workers 2 needs PostgreSQL")
+
+
+def test_serve_defaults_to_the_cpu_count_on_postgres_and_one_process_on_sqlite(
+    postgres_url: str, sqlite_url: str
+) -> None:
+    assert serving_workers(Settings(database_url=postgres_url), None) == (os.cpu_count() or 1)
+    assert serving_workers(Settings(database_url=sqlite_url), None) == 1
+    assert serving_workers(Settings(database_url=postgres_url, workers=3), None) == 3
+    assert serving_workers(Settings(database_url=postgres_url, workers=3), 2) == 2  # --workers wins
