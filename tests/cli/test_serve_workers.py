@@ -204,3 +204,27 @@ def test_serve_defaults_to_the_cpu_count_on_postgres_and_one_process_on_sqlite(
     assert serving_workers(Settings(database_url=sqlite_url), None) == 1
     assert serving_workers(Settings(database_url=postgres_url, workers=3), None) == 3
     assert serving_workers(Settings(database_url=postgres_url, workers=3), 2) == 2  # --workers wins
+
+
+def running(pid: int) -> bool:
+    """Whether the process runs (a zombie, exited but not yet reaped, does not)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return False
+    return state != "Z"
+
+
+def test_a_supervisor_killed_with_sigkill_leaves_no_process_of_its_own_running(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    with served(postgres_url, tmp_path) as server:
+        server.get_at_once("/healthz")
+        serving = set(server.requests_by_process("/healthz"))
+        children = server.children()
+        assert len(serving) == WORKERS and serving <= children
+        os.kill(server.process_id, signal.SIGKILL)
+        deadline = time.monotonic() + 20
+        while left := {pid for pid in children if running(pid)}:
+            assert time.monotonic() < deadline, f"still running: {left}"
+            time.sleep(0.2)

@@ -8,9 +8,8 @@ stops on SIGTERM or SIGINT, and by itself when its supervisor is gone (it is nev
 
 from __future__ import annotations
 
-import os
-
 from disputes.adapters.logs import configure_logging
+from disputes.adapters.orphans import stop_when_orphaned
 from disputes.bootstrap import (
     bootstrap,
     start_deadline_engine,
@@ -22,26 +21,24 @@ from disputes.bootstrap import (
 from disputes.cli.common import stop_on_signals
 from disputes.settings import Settings
 
-PARENT_CHECK_SECONDS = 1.0
 
-
-def run_background(supervisor_pid: int, runs: dict[str, bool]) -> None:
-    """Run the projections, the engines and the deliveries until a signal, or until ``supervisor_pid``
-    is no longer this process's parent. The serving processes run none of them (their environment says
+def run_background(runs: dict[str, bool]) -> None:
+    """Run the projections, the engines and the deliveries until a signal (SIGTERM also when the
+    supervisor is gone). The serving processes run none of them (their environment says
     ``*_IN_PROCESS=false``); here, each runs as the operator's settings said (``runs``: those
     ``*_in_process`` settings, as ``disputes serve`` read them; false: a worker of its own runs it)."""
     settings = Settings(**runs)  # type: ignore[arg-type]
     configure_logging(settings.log_level)
     container = bootstrap(settings)
     with stop_on_signals() as stop:
+        stop_when_orphaned()
         projections = start_projections(container)
         deadlines = start_deadline_engine(container)
         standing = start_standing_engine(container)
         reminders = start_reminder_engine(container)
         deliveries = start_deliveries(container)
         try:
-            while not stop.wait(PARENT_CHECK_SECONDS) and os.getppid() == supervisor_pid:
-                pass
+            stop.wait()
         finally:
             deliveries.stop()
             reminders.stop()

@@ -15,6 +15,8 @@ from disputes.domain.errors import DisputesError
 from disputes.settings import Settings
 
 API_FACTORY = "disputes.api.app:create_app"
+SERVING_FACTORY = "disputes.api.serving:create_serving_app"
+"""With several workers: the same API, in processes that stop when the supervisor is gone."""
 
 
 def register(commands: Any) -> None:
@@ -81,7 +83,7 @@ def run_serve(args: argparse.Namespace) -> int:
     # Several: uvicorn's supervisor spawns them (and again when one dies); they log as this process does.
     with several_processes(settings):
         uvicorn.run(
-            API_FACTORY, factory=True, host=host, port=port, workers=workers,
+            SERVING_FACTORY, factory=True, host=host, port=port, workers=workers,
             log_config=logging_config(settings.log_level), access_log=False,
         )
     return 0

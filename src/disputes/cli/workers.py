@@ -97,7 +97,7 @@ class _Background:
 
     def _spawn(self) -> None:
         self._process = self._context.Process(
-            target=run_background, args=(os.getpid(), self._runs), name="disputes-background", daemon=False
+            target=run_background, args=(self._runs,), name="disputes-background", daemon=False
         )
         self._process.start()
         logger.info("background process started", extra={"pid": self._process.pid})
