@@ -172,6 +172,25 @@ def test_engines_the_operator_runs_apart_are_left_to_that_worker_by_several_work
         assert missed(postgres_url, claim_id) == 1
 
 
+def test_the_background_process_killed_with_sigkill_is_started_again_and_fires_the_next_deadline(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    env = {"DISPUTES_MERCHANT_RESPONSE_HOURS": "0.0005", "DISPUTES_DEADLINE_POLL_SECONDS": "0.2"}
+    with served(postgres_url, tmp_path, **env) as server:
+        server.get_at_once("/healthz")
+        tracker = {pid for pid in server.children() if b"resource_tracker" in Path(f"/proc/{pid}/cmdline").read_bytes()}
+        (background,) = server.children() - set(server.requests_by_process("/healthz")) - tracker
+        os.kill(background, signal.SIGKILL)
+        claim_id = open_claim(server, "o-after").json()["id"]
+        deadline = time.monotonic() + 30
+        while missed(postgres_url, claim_id) == 0:
+            assert time.monotonic() < deadline, "no background process fired the deadline"
+            time.sleep(0.2)
+        assert background not in server.children()
+        time.sleep(2)
+        assert missed(postgres_url, claim_id) == 1
+
+
 def test_a_worker_killed_with_sigkill_is_replaced_while_the_other_keeps_serving(
     postgres_url: str, tmp_path: Path
 ) -> None:
@@ -200,7 +219,7 @@ def test_several_workers_on_sqlite_are_refused_in_one_line(sqlite_url: str) -> N
 def test_serve_defaults_to_the_cpu_count_on_postgres_and_one_process_on_sqlite(
     postgres_url: str, sqlite_url: str
 ) -> None:
-    assert serving_workers(Settings(database_url=postgres_url), None) == (os.cpu_count() or 1)
+    assert serving_workers(Settings(database_url=postgres_url), None) == len(os.sched_getaffinity(0))
     assert serving_workers(Settings(database_url=sqlite_url), None) == 1
     assert serving_workers(Settings(database_url=postgres_url, workers=3), None) == 3
     assert serving_workers(Settings(database_url=postgres_url, workers=3), 2) == 2  # --workers wins

@@ -37,7 +37,7 @@ def serving_workers(settings: Settings, requested: int | None) -> int:
     count = requested or settings.workers
     sqlite = settings.database.dialect == "sqlite"
     if count is None:
-        count = 1 if sqlite else max(1, os.cpu_count() or 1)
+        count = 1 if sqlite else _usable_cpus()
     if sqlite and count > 1:
         raise DisputesError(
             f"--workers {count} needs PostgreSQL: on SQLite, disputes serve runs one process "
@@ -48,6 +48,13 @@ def serving_workers(settings: Settings, requested: int | None) -> int:
 
 BACKGROUND_SETTINGS = ("projections_in_process", "deadlines_in_process", "deliveries_in_process")
 """What the background process runs: each one that the operator left in process (the default)."""
+
+
+def _usable_cpus() -> int:
+    """The CPUs this process may run on (a cpuset or taskset counts), else the machine's."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return max(1, os.cpu_count() or 1)
 
 
 @contextmanager
