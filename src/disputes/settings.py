@@ -59,6 +59,13 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = Field(
         default="INFO", description="the level of the JSON log lines of serve and the workers"
     )
+    workers: int | None = Field(
+        default=None,
+        ge=1,
+        le=64,
+        description="serving processes of disputes serve (--workers); default: the CPU count on PostgreSQL, "
+        "1 on SQLite",
+    )
 
     order_facts: Literal["platform", "claimant"] = Field(
         default="platform",

@@ -71,16 +71,23 @@ def free_port() -> int:
 
 @contextmanager
 def server_process(
-    database_url: str, port: int | None = None, *, log: Path | None = None, cwd: Path | None = None, **env: str
+    database_url: str,
+    port: int | None = None,
+    *,
+    log: Path | None = None,
+    cwd: Path | None = None,
+    workers: int = 1,
+    **env: str,
 ) -> Iterator[tuple[subprocess.Popen[str], str]]:
     """``disputes serve`` as a process (on ``port``, else a free one) once it answers /healthz: the
     process (a test may kill it) and its base URL. Its output goes to ``log``, else to a temporary
     file (a pipe nobody reads would fill up under load and stop the server), shown if it fails to
-    start; ``cwd``: where it runs."""
+    start; ``cwd``: where it runs; ``workers``: its serving processes (one unless a test says more,
+    so that the process a test kills is the one that serves)."""
     port = port or free_port()
     with (log.open("w+", encoding="utf-8") if log is not None else tempfile.TemporaryFile(mode="w+")) as output:
         server = subprocess.Popen(
-            cli_command("serve", "--host", "127.0.0.1", "--port", str(port)),
+            cli_command("serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)),
             env=cli_environment(database_url, **{"DISPUTES_ENV": "test", **env}),
             stdout=output,
             stderr=subprocess.STDOUT,

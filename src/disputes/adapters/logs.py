@@ -63,3 +63,15 @@ def configure_logging(level: str) -> None:
         logger = logging.getLogger(name)
         logger.handlers.clear()
         logger.propagate = True
+
+
+def logging_config(level: str) -> dict[str, object]:
+    """What :func:`configure_logging` does, as a ``logging.config.dictConfig`` dictionary: for processes
+    that configure themselves from one (the serving processes of ``disputes serve --workers N``)."""
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "handlers": {"json": {"()": "disputes.adapters.logs.json_handler"}},
+        "root": {"handlers": ["json"], "level": level.upper()},
+        "loggers": {name: {"handlers": [], "propagate": True} for name in ("uvicorn", "uvicorn.error")},
+    }

@@ -9,11 +9,13 @@ another figure is one more collector there.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from typing import Any
 
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram
 from prometheus_client.metrics_core import Metric
+from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 
 HTTP_REQUESTS = Counter(
@@ -62,10 +64,21 @@ class _Default(Collector):
         yield from REGISTRY.collect()
 
 
+MULTIPROCESS_DIRECTORY = "PROMETHEUS_MULTIPROC_DIR"
+"""prometheus_client's multiprocess mode: set (``disputes serve --workers N`` sets it), every process
+writes its counters to files there and each one's /metrics adds up all of them."""
+
+
 def registry_with(*collectors: Collector) -> CollectorRegistry:
-    """A registry of the process's metrics and ``collectors`` (those of one composition root)."""
+    """A registry of the process's metrics and ``collectors`` (those of one composition root).
+
+    In multiprocess mode (:data:`MULTIPROCESS_DIRECTORY` set), the counters are those of every process
+    of the server, summed by prometheus_client's own collector (no process and Python collectors then:
+    they would be those of the one process that answers)."""
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(_Default())
+    directory = os.environ.get(MULTIPROCESS_DIRECTORY)
+    # prometheus_client leaves the collector untyped.
+    registry.register(MultiProcessCollector(None, path=directory) if directory else _Default())  # type: ignore[no-untyped-call]
     for collector in collectors:
         registry.register(collector)
     return registry

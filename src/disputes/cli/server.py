@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import socket
 from typing import Any
 
 from disputes.adapters.database import check_reachable, redact
-from disputes.adapters.logs import configure_logging
+from disputes.adapters.logs import configure_logging, logging_config
 from disputes.adapters.migrations import applied_migrations, apply_migrations, require_migrated
-from disputes.cli.common import error_message, port_number
+from disputes.cli.common import error_message, port_number, positive_int
+from disputes.cli.workers import serving_workers, several_processes
 from disputes.domain.errors import DisputesError
 from disputes.settings import Settings
 
 API_FACTORY = "disputes.api.app:create_app"
+SERVING_FACTORY = "disputes.api.serving:create_serving_app"
+"""With several workers: the same API, in processes that stop when the supervisor is gone."""
 
 
 def register(commands: Any) -> None:
@@ -23,6 +27,12 @@ def register(commands: Any) -> None:
     serve = commands.add_parser("serve", help="run the HTTP API")
     serve.add_argument("--host", help="address to listen on (default: DISPUTES_HOST)")
     serve.add_argument("--port", type=port_number, help="port to listen on (default: DISPUTES_PORT)")
+    serve.add_argument(
+        "--workers",
+        type=positive_int,
+        help="serving processes (default: DISPUTES_WORKERS, else the CPU count on PostgreSQL, 1 on SQLite); "
+        "with more than one, the projections, engines and deliveries run in one process of their own",
+    )
     serve.set_defaults(handler=run_serve)
 
 
@@ -51,6 +61,7 @@ def run_migrate(args: argparse.Namespace) -> int:
 
 def run_serve(args: argparse.Namespace) -> int:
     settings = Settings()
+    workers = serving_workers(settings, args.workers)  # refused before anything is opened
     module_name = API_FACTORY.partition(":")[0]
     try:
         importlib.import_module(module_name)
@@ -67,7 +78,23 @@ def run_serve(args: argparse.Namespace) -> int:
     port = args.port if args.port is not None else settings.port
     configure_logging(settings.log_level)
     # One JSON line per request comes from the API itself (disputes.access): no uvicorn access log.
-    uvicorn.run(API_FACTORY, factory=True, host=host, port=port, log_config=None, access_log=False)
+    if workers == 1:
+        uvicorn.run(API_FACTORY, factory=True, host=host, port=port, log_config=None, access_log=False)
+        return 0
+    # Several: uvicorn's supervisor spawns them (and again when one dies); they log as this process does.
+    from uvicorn.supervisors import Multiprocess
+
+    config = uvicorn.Config(
+        SERVING_FACTORY, factory=True, host=host, port=port, workers=workers,
+        log_config=logging_config(settings.log_level), access_log=False,
+    )
+    with several_processes(settings):
+        sock = config.bind_socket()
+        # uvicorn's own socket leaves Nagle on in the workers' connections (asyncio sets TCP_NODELAY
+        # only on sockets it makes): 40 ms per answer, the peer's delayed ACK. Accepted connections
+        # inherit it from the listening socket.
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        Multiprocess(config, sockets=[sock]).run()
     return 0
 
 
