@@ -36,7 +36,7 @@ def test_a_report_for_a_day_covers_that_day_in_the_policys_time_zone(reads_api: 
     reads_api.open_claim(order_id="first", delivered_at=delivered)
     clock.advance(days=1)
     reads_api.open_claim(order_id="second", delivered_at=delivered)
-    at = 2  # the second event recorded: the views must show both claims
+    at = reads_api.container.app.recorder.max_notification_id()  # the views must show both claims
 
     def report(day_from: str, day_to: str) -> dict[str, object]:
         period = {"from": day_from, "to": day_to, "min_position": at}
