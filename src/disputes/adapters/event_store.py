@@ -11,21 +11,37 @@ it). The library takes that lock with ``LOCK TABLE``, which PostgreSQL allows on
 also UPDATE, DELETE or TRUNCATE the table. :class:`EventTableRecorder` takes exactly the same lock
 through ``<events table>_lock()``, a ``SECURITY DEFINER`` function that migration 0030 creates and
 lets the application role execute; the lock lasts to the end of the calling transaction as before.
+
+Both recorders commit in groups (:mod:`disputes.adapters.group_commit`): the events of concurrent
+saves of one process are written in one transaction, under the one lock, each save accepted or refused
+on its own. On PostgreSQL a batch checks, under the lock, the latest version of each aggregate it
+writes, refuses the saves that lost a race (``IntegrityError``, as the unique key would) and inserts the
+others in one statement; on SQLite each save of a batch is its own savepoint.
 """
 
 from __future__ import annotations
 
 import getpass
+import sqlite3
+from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.application import Application
+from eventsourcing.persistence import IntegrityError, StoredEvent
 from eventsourcing.postgres import ConnectionPool as LibraryPool
-from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore, PostgresFactory
+from eventsourcing.postgres import (
+    PostgresAggregateRecorder,
+    PostgresApplicationRecorder,
+    PostgresDatastore,
+    PostgresFactory,
+)
+from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteDatastore
 from eventsourcing.utils import Environment, EnvType
 from psycopg.sql import SQL, Identifier
 
 from disputes.adapters.database import DatabaseUrl
+from disputes.adapters.group_commit import GroupCommit
 from disputes.adapters.pools import FailFast, connect_timeout
 
 EVENT_STORE_NAME = "disputes"
@@ -36,6 +52,34 @@ MIN_POOL_SIZE = 2
 
 LOCK_FUNCTION_SUFFIX = "_lock"
 """``disputes_events`` is locked by ``disputes_events_lock()`` (see migrations/0030)."""
+
+GROUP_COMMIT_MAX = 64
+"""The most saves written in one transaction."""
+
+Save = Sequence[StoredEvent]
+Outcome = Sequence[int] | None | BaseException
+
+
+def lost_races(saves: Sequence[Save], latest: dict[Any, int]) -> list[bool]:
+    """For each save of a batch, whether it lost a race: an event whose version is not past the
+    aggregate's latest, recorded before the batch (``latest``) or by an earlier save of the batch.
+    Saves that did not lose advance ``latest``."""
+    lost = []
+    for save in saves:
+        first: dict[Any, int] = {}
+        for event in save:
+            first.setdefault(event.originator_id, event.originator_version)
+        refused = any(version <= latest.get(originator, 0) for originator, version in first.items())
+        lost.append(refused)
+        if not refused:
+            for event in save:
+                latest[event.originator_id] = max(latest.get(event.originator_id, 0), event.originator_version)
+    return lost
+
+
+def lost_race(save: Save) -> IntegrityError:
+    first = save[0]
+    return IntegrityError(f"version {first.originator_version} of {first.originator_id} is recorded already")
 
 
 class EventTableRecorder(PostgresApplicationRecorder):
@@ -55,9 +99,99 @@ class EventTableRecorder(PostgresApplicationRecorder):
                 Identifier(self.events_table_name + LOCK_FUNCTION_SUFFIX),
             ),
         ]
+        self.select_latest_statement = SQL(
+            "SELECT originator_id, max(originator_version) AS version FROM {0}.{1}"
+            " WHERE originator_id = ANY(%s) GROUP BY originator_id"
+        ).format(Identifier(self.datastore.schema), Identifier(self.events_table_name))
+        self.group: GroupCommit[Save, Sequence[int] | None] = GroupCommit(self._write, max_batch=GROUP_COMMIT_MAX)
+
+    def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
+        """Saves without tracking records are committed in groups; the others as the library does."""
+        if not stored_events or any(value is not None for value in kwargs.values()):  # tracking=None: none
+            positions: Sequence[int] | None = super().insert_events(stored_events, **kwargs)
+            return positions
+        return self.group.submit(stored_events)
+
+    def _write(self, saves: Sequence[Save]) -> list[Outcome]:
+        if len(saves) == 1:  # alone: the library's own path, the unique key deciding a race
+            try:
+                return [super().insert_events(saves[0])]
+            except IntegrityError as refused:
+                return [refused]
+        ids = sorted({event.originator_id for save in saves for event in save})
+        with self.datastore.get_connection() as conn, conn.pipeline() as pipeline, conn.transaction():
+            with conn.cursor() as curs:
+                self._lock_table(curs)
+                self._notify_channel(curs)
+                curs.execute(self.select_latest_statement, (ids,), prepare=True)
+                pipeline.sync()
+                latest = {row["originator_id"]: row["version"] for row in curs.fetchall()}
+            lost = lost_races(saves, latest)
+            accepted = [event for save, refused in zip(saves, lost, strict=True) if not refused for event in save]
+            positions: list[int] = []
+            if accepted:
+                with conn.cursor() as curs:
+                    PostgresAggregateRecorder._insert_stored_events(self, curs, accepted)
+                    pipeline.sync()
+                    positions = list(self._fetch_ids_after_insert_events(curs, accepted) or [])
+        return _outcomes(saves, lost, positions)
 
 
 RECORDER_TOPIC = f"{EventTableRecorder.__module__}:{EventTableRecorder.__qualname__}"
+
+
+class SQLiteEventRecorder(SQLiteApplicationRecorder):
+    """The library's SQLite application recorder, committing concurrent saves together: one
+    transaction (one writer, one flush), each save a savepoint of its own."""
+
+    def __init__(self, datastore: SQLiteDatastore, events_table_name: str = "stored_events") -> None:
+        super().__init__(datastore, events_table_name)
+        self.group: GroupCommit[Save, Sequence[int] | None] = GroupCommit(self._write, max_batch=GROUP_COMMIT_MAX)
+
+    def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
+        if not stored_events or any(value is not None for value in kwargs.values()):  # tracking=None: none
+            positions: Sequence[int] | None = super().insert_events(stored_events, **kwargs)
+            return positions
+        return self.group.submit(stored_events)
+
+    def _write(self, saves: Sequence[Save]) -> list[Outcome]:
+        if len(saves) == 1:
+            try:
+                return [super().insert_events(saves[0])]
+            except IntegrityError as refused:
+                return [refused]
+        outcomes: list[Outcome] = []
+        with self.datastore.transaction(commit=True) as cursor:
+            for save in saves:
+                outcomes.append(self._savepoint(cursor, save))
+        return outcomes
+
+    def _savepoint(self, cursor: SQLiteCursor, save: Save) -> Outcome:
+        cursor.execute("SAVEPOINT save")
+        try:
+            positions = self._insert_events(cursor, save)
+        except sqlite3.IntegrityError as refused:
+            cursor.execute("ROLLBACK TO save")
+            cursor.execute("RELEASE save")
+            return IntegrityError(str(refused))
+        cursor.execute("RELEASE save")
+        return positions
+
+
+SQLITE_RECORDER_TOPIC = f"{SQLiteEventRecorder.__module__}:{SQLiteEventRecorder.__qualname__}"
+
+
+def _outcomes(saves: Sequence[Save], lost: Sequence[bool], positions: Sequence[int]) -> list[Outcome]:
+    """Each save's positions (taken in turn from the batch's, in insert order), or its refusal."""
+    outcomes: list[Outcome] = []
+    taken = 0
+    for save, refused in zip(saves, lost, strict=True):
+        if refused:
+            outcomes.append(lost_race(save))
+        else:
+            outcomes.append(list(positions[taken : taken + len(save)]))
+            taken += len(save)
+    return outcomes
 
 
 class EventStorePool(FailFast, LibraryPool[Any]):
@@ -114,6 +248,7 @@ def eventsourcing_env(
         db.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
         env.update(
             PERSISTENCE_MODULE="eventsourcing.sqlite",
+            APPLICATION_RECORDER_TOPIC=SQLITE_RECORDER_TOPIC,
             SQLITE_DBNAME=str(db.sqlite_path),
             SQLITE_LOCK_TIMEOUT="10",
         )
