@@ -36,7 +36,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -52,7 +52,6 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE] + [str(H
 from auth import throwaway_database  # noqa: E402
 
 from disputes.adapters.migrations import apply_migrations  # noqa: E402
-from disputes.adapters.policy_file import default_policy_text  # noqa: E402
 from disputes.application.claims import DisputesApplication  # noqa: E402
 from disputes.audit.keys import generate_key  # noqa: E402
 from disputes.bootstrap import bootstrap  # noqa: E402
@@ -68,10 +67,15 @@ OPEN_CLAIM_LUA = r"""
 local counter = 0
 local threads = {}
 function setup(thread) thread:set("tid", #threads); table.insert(threads, thread) end
-function init(args) prefix = args[1]; token = args[2]; nthreads = tonumber(args[3]) end
+function init(args)
+  prefix = args[1]; per_buyer = tonumber(args[3]); nthreads = tonumber(args[4])
+  tokens = {}
+  for line in io.lines(args[2]) do table.insert(tokens, line) end
+end
 function request()
   local i = counter * nthreads + tid
   counter = counter + 1
+  local token = tokens[math.floor(i / per_buyer) % #tokens + 1]
   local body = string.format('{"order_id":"%s-%d","kind":"refund_only","reason":"damaged",' ..
     '"claimed_amount":"10.00","description":"Broken on arrival."}', prefix, i)
   return wrk.format("POST", "/claims", {["Authorization"] = "Bearer " .. token,
@@ -205,18 +209,24 @@ def wrk(base: str, script: str, args: Sequence[str], connections: int, duration:
 # --- the data ----------------------------------------------------------------------------------------
 
 
-def facts() -> OrderFacts:
+CLAIMS_PER_BUYER = 4
+"""Open-claim runs spread over many buyers, each with a token of its own and a few claims: under the
+policy's claim-rate limit, and each token checked in the database once per process, as in life."""
+
+
+def facts(buyer_id: str = "b1") -> OrderFacts:
     return OrderFacts.parse(
-        buyer_id="b1", merchant_id="m1", currency="CNY", total_amount=AMOUNT,
+        buyer_id=buyer_id, merchant_id="m1", currency="CNY", total_amount=AMOUNT,
         placed_at=datetime.now(UTC) - timedelta(days=2),
         lines=[{"line_id": "l1", "sku": "S1", "title": "Vase", "quantity": 1, "unit_price": AMOUNT}],
     )
 
 
-def record_orders(app: DisputesApplication, ids: Sequence[str], workers: int) -> None:
-    order, at = facts(), datetime.now(UTC) - timedelta(days=1)
+def record_orders(app: DisputesApplication, ids: Sequence[str], workers: int, buyer_of: Callable[[int], str] | None = None) -> None:
+    at = datetime.now(UTC) - timedelta(days=1)
     with ThreadPoolExecutor(workers) as pool:
-        list(pool.map(lambda i: app.orders.record(PLATFORM, i, order, at), ids))
+        list(pool.map(lambda n, i: app.orders.record(PLATFORM, i, facts(buyer_of(n) if buyer_of else "b1"), at),
+                      range(len(ids)), ids))
 
 
 def open_claims(app: DisputesApplication, ids: Sequence[str], workers: int, *, accept: bool) -> list[str]:
@@ -235,6 +245,8 @@ def open_claims(app: DisputesApplication, ids: Sequence[str], workers: int, *, a
 
 @dataclass
 class Prepared:
+    opener_tokens: dict[int, Path]
+    """Per connection count: the tokens of the buyers of its open-claim orders, a line each."""
     buyer_token: str
     merchant_token: str
     messages: Path
@@ -252,8 +264,13 @@ def prepare_ours(url: str, args: argparse.Namespace, work: Path) -> Prepared:
     try:
         _, buyer = container.principals.add(Role.BUYER, "b1", now=now)
         _, merchant = container.principals.add(Role.MERCHANT, "m1", now=now)
+        opener_tokens = {}
         for c in args.connections:
-            record_orders(app, [f"oc{c}-{i}" for i in range(args.orders)], workers)
+            buyers = [f"b{c}-{n}" for n in range(-(-args.orders // CLAIMS_PER_BUYER))]
+            opener_tokens[c] = work / f"openers-{c}.txt"
+            opener_tokens[c].write_text("\n".join(container.principals.add(Role.BUYER, b, now=now)[1] for b in buyers))
+            record_orders(app, [f"oc{c}-{i}" for i in range(args.orders)], workers,
+                          lambda n, c=c: f"b{c}-{n // CLAIMS_PER_BUYER}")  # type: ignore[misc]
         messages = work / "messages.txt"
         messages.write_text("\n".join(open_claims(app, [f"msg-{i}" for i in range(500)], workers, accept=False)))
         responses, refunds = {}, {}
@@ -265,7 +282,7 @@ def prepare_ours(url: str, args: argparse.Namespace, work: Path) -> Prepared:
             refunds[c].write_text("\n".join(open_claims(app, [f"f{c}-{i}" for i in range(n)], workers, accept=True)))
     finally:
         container.close()
-    return Prepared(buyer, merchant, messages, responses, refunds)
+    return Prepared(opener_tokens, buyer, merchant, messages, responses, refunds)
 
 
 def prepare_naive(base: str, n: int, work: Path, name: str) -> Path:
@@ -278,15 +295,6 @@ def prepare_naive(base: str, n: int, work: Path, name: str) -> Path:
 
 
 # --- one store ---------------------------------------------------------------------------------------
-
-
-def bench_policy(work: Path) -> Path:
-    """The built-in policy with the buyer's claim-rate limit lifted: every open-claim is buyer b1's."""
-    text = default_policy_text()
-    assert text.count("\nbuyer_claims = 10 ") == 1, "the built-in policy's buyer_claims line moved"
-    path = work / "policy.toml"
-    path.write_text(text.replace("\nbuyer_claims = 10 ", "\nbuyer_claims = 100000000 "), encoding="utf-8")
-    return path
 
 
 def environment(**env: str) -> dict[str, str]:
@@ -302,12 +310,13 @@ def bench_store(ours_url: str, naive_url: str, args: argparse.Namespace, work: P
     print(f"  prepared in {time.monotonic() - started:.0f} s", flush=True)
     private = generate_key(work / "keys").private_path
     env = environment(DISPUTES_ENV="production", DISPUTES_DATABASE_URL=ours_url,
-                      DISPUTES_SIGNING_KEY_FILE=str(private), DISPUTES_POLICY_FILE=str(bench_policy(work)))
+                      DISPUTES_SIGNING_KEY_FILE=str(private))
     serve = [sys.executable, "-m", "disputes", "serve"]
     with serving(serve, env, "/readyz", work / "ours.log") as base:
         wait_caught_up(base)
         for c in args.connections:
-            results[("open-claim", c)] = {"ours": wrk(base, OPEN_CLAIM_LUA, [f"oc{c}", prepared.buyer_token], c, args.duration, work)}
+            opening = [f"oc{c}", str(prepared.opener_tokens[c]), str(CLAIMS_PER_BUYER)]
+            results[("open-claim", c)] = {"ours": wrk(base, OPEN_CLAIM_LUA, opening, c, args.duration, work)}
             wait_caught_up(base)
             mixed = [str(prepared.messages), str(prepared.responses[c]), str(prepared.refunds[c]),
                      prepared.buyer_token, prepared.merchant_token]
@@ -318,7 +327,8 @@ def bench_store(ours_url: str, naive_url: str, args: argparse.Namespace, work: P
     with serving(naive, environment(NAIVE_DATABASE_URL=naive_url), "/health", work / "naive.log") as base:
         pool = prepare_naive(base, 2000, work, "pool")
         for c in args.connections:
-            results[("open-claim", c)]["naive"] = wrk(base, OPEN_CLAIM_LUA, [f"oc{c}", "-"], c, args.duration, work)
+            opening = [f"oc{c}", str(prepared.opener_tokens[c]), str(CLAIMS_PER_BUYER)]
+            results[("open-claim", c)]["naive"] = wrk(base, OPEN_CLAIM_LUA, opening, c, args.duration, work)
             results[("mixed", c)]["naive"] = wrk(base, MIXED_LUA, [str(pool)] * 3 + ["-", "-"], c, args.duration, work)
             results[("health", c)]["naive"] = wrk(base, GET_LUA, ["/health"], c, args.duration, work)
     return results
