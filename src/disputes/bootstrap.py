@@ -101,8 +101,11 @@ def limit_claim_rate(container: Container) -> None:
 
     The API applies it; in-process tools that open claims for tests and benchmarks do not.
     """
-    if container.views is None:
-        container.views = ViewStore(container.settings.database)
+    if container.views is None:  # pooled on PostgreSQL: every open-claim asks it
+        settings = container.settings
+        container.views = ViewStore(
+            settings.database, pool_size=settings.side_pool_size, wait_seconds=settings.database_timeout_seconds
+        )
     container.app.claim_openings = BuyerOpenings(container.views)
 
 
