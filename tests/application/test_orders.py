@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from disputes.application.claims import DisputesApplication
+from disputes.application.orders import CLAIMS_READ_TOGETHER
 from disputes.bootstrap import Container
 from disputes.domain import errors
 from disputes.domain.parties import Actor, Role
@@ -257,3 +258,20 @@ def test_without_the_platforms_orders_the_claimants_word_is_taken_and_the_ledger
             app.open_claim(BUYER, order_id="o-9", claimed_amount="100.00", **CLAIM, **stated)
         with pytest.raises(errors.OrderFactsMismatch):
             app.open_claim(BUYER, order_id="o-9", claimed_amount="10.00", **CLAIM, **{**stated, "order_amount": "200.00"})
+
+
+def test_an_order_with_more_claims_than_are_read_together_lists_every_one_in_the_order_they_were_opened(
+    app: DisputesApplication,
+) -> None:
+    policy = app.policy
+    app.policy = replace(policy, eligibility=replace(policy.eligibility, max_claims_per_order=20))
+    opened = []
+    for _ in range(CLAIMS_READ_TOGETHER + 3):
+        opened.append(open_claim(app, "10.00"))
+        app.withdraw(BUYER, opened[-1], reason="Let me claim again.")
+    order = app.orders.find_recorded("tea-set")
+    assert order is not None
+
+    assert [str(claim.id) for claim in app.orders.claims_of(order)] == opened
+    again = app.open_claim(BUYER, order_id="tea-set", claimed_amount="10.00", **CLAIM).claim
+    assert again.claim_number == CLAIMS_READ_TOGETHER + 4  # numbered after every earlier claim

@@ -103,7 +103,22 @@ class EventTableRecorder(PostgresApplicationRecorder):
             "SELECT originator_id, max(originator_version) AS version FROM {0}.{1}"
             " WHERE originator_id = ANY(%s) GROUP BY originator_id"
         ).format(Identifier(self.datastore.schema), Identifier(self.events_table_name))
+        self.select_events_of_statement = SQL(
+            "SELECT originator_id, originator_version, topic, state FROM {0}.{1}"
+            " WHERE originator_id = ANY(%s) ORDER BY originator_id, originator_version"
+        ).format(Identifier(self.datastore.schema), Identifier(self.events_table_name))
         self.group: GroupCommit[Save, Sequence[int] | None] = GroupCommit(self._write, max_batch=GROUP_COMMIT_MAX)
+
+    def select_events_of(self, originator_ids: Sequence[UUID]) -> list[StoredEvent]:
+        """Every event of these aggregates in one query, by aggregate and version."""
+        if not originator_ids:
+            return []
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(self.select_events_of_statement, (list(originator_ids),), prepare=True)
+            return [
+                StoredEvent(row["originator_id"], row["originator_version"], row["topic"], bytes(row["state"]))
+                for row in curs.fetchall()
+            ]
 
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
         """Saves without tracking records are committed in groups; the others as the library does."""
@@ -147,6 +162,27 @@ class SQLiteEventRecorder(SQLiteApplicationRecorder):
     def __init__(self, datastore: SQLiteDatastore, events_table_name: str = "stored_events") -> None:
         super().__init__(datastore, events_table_name)
         self.group: GroupCommit[Save, Sequence[int] | None] = GroupCommit(self._write, max_batch=GROUP_COMMIT_MAX)
+
+    def select_events_of(self, originator_ids: Sequence[UUID]) -> list[StoredEvent]:
+        """Every event of these aggregates in one query, by aggregate and version."""
+        if not originator_ids:
+            return []
+        marks = ", ".join("?" for _ in originator_ids)
+        statement = (
+            f"SELECT originator_id, originator_version, topic, state FROM {self.events_table_name}"
+            f" WHERE originator_id IN ({marks}) ORDER BY originator_id, originator_version"
+        )
+        with self.datastore.transaction(commit=False) as cursor:
+            cursor.execute(statement, [i.hex for i in originator_ids])
+            return [
+                StoredEvent(
+                    self.convert_originator_id(row["originator_id"]),
+                    row["originator_version"],
+                    row["topic"],
+                    row["state"],
+                )
+                for row in cursor.fetchall()
+            ]
 
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
         if not stored_events or any(value is not None for value in kwargs.values()):  # tracking=None: none
