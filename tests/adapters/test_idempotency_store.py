@@ -13,12 +13,12 @@ from disputes.adapters.database import ConnectionSource, DatabaseUrl, connect
 from disputes.adapters.idempotency import (
     IN_FLIGHT_LEASE,
     Answer,
-    Attempt,
     IdempotencyKeyReused,
     IdempotencyStore,
     InvalidIdempotencyKey,
     fingerprint,
 )
+from disputes.adapters.keyed_runs import Attempt
 from disputes.adapters.migrations import DatabaseNotMigrated, apply_migrations
 from disputes.domain.parties import Actor, Role
 

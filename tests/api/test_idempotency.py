@@ -15,7 +15,8 @@ import httpx
 import pytest
 from fastapi.responses import JSONResponse
 
-from disputes.adapters.idempotency import Answer, Attempt, fingerprint
+from disputes.adapters.idempotency import Answer, fingerprint
+from disputes.adapters.keyed_runs import Attempt
 from disputes.api.app import create_app
 from disputes.api.auth import permissions
 from disputes.api.auth.permissions import BUYER, Rule

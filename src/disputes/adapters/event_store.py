@@ -42,6 +42,7 @@ from psycopg.sql import SQL, Identifier
 
 from disputes.adapters.database import DatabaseUrl
 from disputes.adapters.group_commit import GroupCommit
+from disputes.adapters.keyed_runs import RUNNING, Attempt, mark_committed
 from disputes.adapters.pools import FailFast, connect_timeout
 
 EVENT_STORE_NAME = "disputes"
@@ -57,6 +58,8 @@ GROUP_COMMIT_MAX = 64
 """The most saves written in one transaction."""
 
 Save = Sequence[StoredEvent]
+Pending = tuple[Save, Attempt | None]
+"""A save, and the keyed run (``Idempotency-Key``) whose command it records, marked in its transaction."""
 Outcome = Sequence[int] | None | BaseException
 
 
@@ -107,7 +110,7 @@ class EventTableRecorder(PostgresApplicationRecorder):
             "SELECT originator_id, originator_version, topic, state FROM {0}.{1}"
             " WHERE originator_id = ANY(%s) ORDER BY originator_id, originator_version"
         ).format(Identifier(self.datastore.schema), Identifier(self.events_table_name))
-        self.group: GroupCommit[Save, Sequence[int] | None] = GroupCommit(self._write, max_batch=GROUP_COMMIT_MAX)
+        self.group: GroupCommit[Pending, Sequence[int] | None] = GroupCommit(self._write, max_batch=GROUP_COMMIT_MAX)
 
     def select_events_of(self, originator_ids: Sequence[UUID]) -> list[StoredEvent]:
         """Every event of these aggregates in one query, by aggregate and version."""
@@ -125,14 +128,23 @@ class EventTableRecorder(PostgresApplicationRecorder):
         if not stored_events or any(value is not None for value in kwargs.values()):  # tracking=None: none
             positions: Sequence[int] | None = super().insert_events(stored_events, **kwargs)
             return positions
-        return self.group.submit(stored_events)
+        return self.group.submit((stored_events, RUNNING.get()))
 
-    def _write(self, saves: Sequence[Save]) -> list[Outcome]:
-        if len(saves) == 1:  # alone: the library's own path, the unique key deciding a race
+    def _insert_events(self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any) -> None:
+        """The library's hook in its insert transaction: mark the keyed run, if any, as committed."""
+        attempt = kwargs.get("idempotency")
+        if attempt is not None:
+            curs.execute(*mark_committed(attempt, "postgres"))
+        super()._insert_events(curs, stored_events, **kwargs)
+
+    def _write(self, pending: Sequence[Pending]) -> list[Outcome]:
+        if len(pending) == 1:  # alone: the library's own path, the unique key deciding a race
+            save, attempt = pending[0]
             try:
-                return [super().insert_events(saves[0])]
+                return [super().insert_events(save, idempotency=attempt)]
             except IntegrityError as refused:
                 return [refused]
+        saves = [save for save, _ in pending]
         ids = sorted({event.originator_id for save in saves for event in save})
         with self.datastore.get_connection() as conn, conn.pipeline() as pipeline, conn.transaction():
             with conn.cursor() as curs:
@@ -146,6 +158,9 @@ class EventTableRecorder(PostgresApplicationRecorder):
             positions: list[int] = []
             if accepted:
                 with conn.cursor() as curs:
+                    for (_, attempt), lost_it in zip(pending, lost, strict=True):
+                        if attempt is not None and not lost_it:
+                            curs.execute(*mark_committed(attempt, "postgres"))
                     PostgresAggregateRecorder._insert_stored_events(self, curs, accepted)
                     pipeline.sync()
                     positions = list(self._fetch_ids_after_insert_events(curs, accepted) or [])
@@ -161,7 +176,7 @@ class SQLiteEventRecorder(SQLiteApplicationRecorder):
 
     def __init__(self, datastore: SQLiteDatastore, events_table_name: str = "stored_events") -> None:
         super().__init__(datastore, events_table_name)
-        self.group: GroupCommit[Save, Sequence[int] | None] = GroupCommit(self._write, max_batch=GROUP_COMMIT_MAX)
+        self.group: GroupCommit[Pending, Sequence[int] | None] = GroupCommit(self._write, max_batch=GROUP_COMMIT_MAX)
 
     def select_events_of(self, originator_ids: Sequence[UUID]) -> list[StoredEvent]:
         """Every event of these aggregates in one query, by aggregate and version."""
@@ -188,24 +203,33 @@ class SQLiteEventRecorder(SQLiteApplicationRecorder):
         if not stored_events or any(value is not None for value in kwargs.values()):  # tracking=None: none
             positions: Sequence[int] | None = super().insert_events(stored_events, **kwargs)
             return positions
-        return self.group.submit(stored_events)
+        return self.group.submit((stored_events, RUNNING.get()))
 
-    def _write(self, saves: Sequence[Save]) -> list[Outcome]:
-        if len(saves) == 1:
+    def _insert_events(self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
+        """The library's insert, in its transaction; first the keyed run, if any, is marked committed."""
+        attempt = kwargs.get("idempotency")
+        if attempt is not None:
+            c.execute(*mark_committed(attempt, "sqlite"))
+        positions: Sequence[int] | None = super()._insert_events(c, stored_events, **kwargs)
+        return positions
+
+    def _write(self, pending: Sequence[Pending]) -> list[Outcome]:
+        if len(pending) == 1:
+            save, attempt = pending[0]
             try:
-                return [super().insert_events(saves[0])]
+                return [super().insert_events(save, idempotency=attempt)]
             except IntegrityError as refused:
                 return [refused]
         outcomes: list[Outcome] = []
         with self.datastore.transaction(commit=True) as cursor:
-            for save in saves:
-                outcomes.append(self._savepoint(cursor, save))
+            for save, attempt in pending:
+                outcomes.append(self._savepoint(cursor, save, attempt))
         return outcomes
 
-    def _savepoint(self, cursor: SQLiteCursor, save: Save) -> Outcome:
+    def _savepoint(self, cursor: SQLiteCursor, save: Save, attempt: Attempt | None) -> Outcome:
         cursor.execute("SAVEPOINT save")
         try:
-            positions = self._insert_events(cursor, save)
+            positions = self._insert_events(cursor, save, idempotency=attempt)
         except sqlite3.IntegrityError as refused:
             cursor.execute("ROLLBACK TO save")
             cursor.execute("RELEASE save")

@@ -12,6 +12,13 @@ seconds) after it was written, and a thread of that process renews it every ``le
 run goes on. When the process dies (kill -9, a crash, a lost machine), nobody renews it, and the key
 is free again within ``lease``: its retry runs, once. Rows past their time are ignored, and purged
 now and then. The HTTP side is :mod:`disputes.api.middleware.idempotency`; the table is migration 0015.
+
+A run's command may have been recorded when its process died, before its answer was kept. So the run
+is named in :data:`~disputes.adapters.keyed_runs.RUNNING` while it goes, and the event store marks the run's row (``committed_at``,
+migration 0081) in the very transaction that records the command's events
+(:func:`~disputes.adapters.keyed_runs.mark_committed`).
+A key whose lease ended after that mark is never run again: it is marked lost, and its retries get
+:class:`IdempotencyAnswerLost` (409), saying that the command was recorded and its answer is gone.
 """
 
 from __future__ import annotations
@@ -30,6 +37,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from disputes.adapters.database import ConnectionSource, placeholders
+from disputes.adapters.keyed_runs import Attempt, utc_text
 from disputes.adapters.migrations import table_required
 from disputes.domain.errors import DisputesError, InvalidValue
 from disputes.domain.parties import Actor
@@ -43,9 +51,17 @@ TRANSIENT_CONFLICT = "/problems/concurrent-update"
 """A 409 of this type lost a race that a retry may win: it is not kept as the key's answer."""
 log = logging.getLogger("disputes.idempotency")
 
+LOST = "lost"
+"""The ``attempt`` of a key whose run died after its command was recorded (never a run's token: hex)."""
+
 _WHERE_KEY = "role = ? AND principal_id = ? AND idempotency_key = ?"
 SELECT_LIVE = (
-    f"SELECT fingerprint, status, headers, body FROM idempotency_keys WHERE {_WHERE_KEY} AND expires_at > ?"
+    f"SELECT fingerprint, status, headers, body, attempt FROM idempotency_keys"
+    f" WHERE {_WHERE_KEY} AND expires_at > ?"
+)
+MARK_LOST = (
+    f"UPDATE idempotency_keys SET attempt = '{LOST}', expires_at = ? "
+    f"WHERE {_WHERE_KEY} AND expires_at <= ? AND status IS NULL AND committed_at IS NOT NULL"
 )
 DELETE_EXPIRED_KEY = f"DELETE FROM idempotency_keys WHERE {_WHERE_KEY} AND expires_at <= ?"
 INSERT_IN_FLIGHT = (
@@ -73,6 +89,12 @@ class IdempotencyKeyReused(DisputesError):
     status = 422
 
 
+class IdempotencyAnswerLost(DisputesError):
+    code = "idempotency-answer-lost"
+    title = "The request with this idempotency key was recorded, but its answer was lost"
+    status = 409
+
+
 class IdempotencyKeyInFlight(DisputesError):
     code = "idempotency-key-in-flight"
     title = "A request with this idempotency key is still running"
@@ -86,15 +108,6 @@ class Answer:
     status: int
     headers: tuple[tuple[str, str], ...]
     body: bytes
-
-
-@dataclass(frozen=True)
-class Attempt:
-    """The right to run a keyed request: this run owns the key's in-flight row."""
-
-    actor: Actor
-    key: str
-    token: str
 
 
 def check_key(key: str) -> str:
@@ -157,6 +170,11 @@ class IdempotencyStore:
         if row is None:
             attempt = Attempt(actor, key, secrets.token_hex(8))
             with self._transaction() as conn:
+                if conn.execute(self._sql(MARK_LOST), (_text(now + self.ttl), *where, now_text)).rowcount == 1:
+                    row = conn.execute(self._sql(SELECT_LIVE), (*where, now_text)).fetchone()
+            if row is not None:
+                return self._answered(row, fingerprint)
+            with self._transaction() as conn:
                 conn.execute(self._sql(DELETE_EXPIRED_KEY), (*where, now_text))
                 values = (*where, fingerprint, attempt.token, now_text, _text(now + self.lease))
                 inserted = conn.execute(self._sql(INSERT_IN_FLIGHT), values).rowcount == 1
@@ -169,11 +187,20 @@ class IdempotencyStore:
                 return attempt
         if row is None:  # that run has just given its row up: ask again
             return None
-        stored_fingerprint, status, headers, body = row
+        return self._answered(row, fingerprint)
+
+    def _answered(self, row: Any, fingerprint: str) -> Answer | None:
+        """The stored answer of a live row, or None while its run goes on."""
+        stored_fingerprint, status, headers, body, attempt = row
         if stored_fingerprint != fingerprint:
             raise IdempotencyKeyReused(
                 "this Idempotency-Key was used for another request (method, path, If-Match or body): "
                 "use a new key for a new request"
+            )
+        if attempt == LOST:
+            raise IdempotencyAnswerLost(
+                "the first request with this Idempotency-Key was recorded, but the server stopped before "
+                "it answered: read the resource to see its result; the request is not run again"
             )
         if status is None:
             return None
@@ -228,8 +255,8 @@ class IdempotencyStore:
                 continue
             try:
                 expires = _text(self.clock() + self.lease)
-                with self._transaction() as conn:
-                    for attempt in held:
+                for attempt in held:  # a transaction each: a command's commit marks its row meanwhile
+                    with self._transaction() as conn:
                         conn.execute(self._sql(RENEW_LEASE), (expires, *self._where(attempt)))
             except Exception as error:  # the database is away: the runs fail too; their rows expire
                 log.warning("could not renew idempotency leases (%s: %s)", type(error).__name__, error)
@@ -253,6 +280,4 @@ class IdempotencyStore:
             yield conn
 
 
-def _text(moment: datetime) -> str:
-    """RFC 3339 UTC with microseconds, as migration 0015 keeps times (sorts in time order)."""
-    return moment.astimezone(UTC).isoformat(timespec="microseconds")
+_text = utc_text

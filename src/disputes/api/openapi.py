@@ -95,7 +95,7 @@ def problem_types(method: str, path: str, status: int, operation: dict[str, Any]
         found += ["standing-not-found"] if merchant else []
         found += ["principal-not-found"] if path == "/principals/{token_id}" else []
     elif status == 409:
-        found = ["idempotency-key-in-flight"] if keyed else []
+        found = ["idempotency-key-in-flight", "idempotency-answer-lost"] if keyed else []
         if claim or path == "/claims":
             found += [*_codes(errors.ClaimError, 409), "concurrent-update"]
         found += [*_codes(errors.OrderError, 409), "refund-exceeds-order"] if order else []

@@ -21,13 +21,8 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from disputes.adapters.database import is_unavailable
-from disputes.adapters.idempotency import (
-    Answer,
-    Attempt,
-    IdempotencyKeyInFlight,
-    InvalidIdempotencyKey,
-    fingerprint,
-)
+from disputes.adapters.idempotency import Answer, IdempotencyKeyInFlight, InvalidIdempotencyKey, fingerprint
+from disputes.adapters.keyed_runs import RUNNING, Attempt
 from disputes.api.deps import authenticate, get_container
 from disputes.api.problems import problem, store_unavailable
 from disputes.bootstrap import Container
@@ -95,6 +90,7 @@ class IdempotencyMiddleware:
         # Without the zero-copy file extension, file answers come as body messages that can be kept.
         extensions = scope.get("extensions") or {}
         scope["extensions"] = {k: v for k, v in extensions.items() if k != "http.response.pathsend"}
+        running = RUNNING.set(attempt)  # the command's events mark the key as committed, in their transaction
         try:
             await self.app(scope, receive, keep)
         except BaseException:
@@ -104,6 +100,8 @@ class IdempotencyMiddleware:
                 except Exception:  # the database is away: the key's lease ends by itself
                     log.exception("could not free an idempotency key")
             raise
+        finally:
+            RUNNING.reset(running)
         answer = _answer(messages)
         try:
             await run_in_threadpool(container.idempotency.finish, attempt, answer, container.clock())
