@@ -679,6 +679,10 @@ class DisputesApplication(Application[UUID]):
             )
         return self.load_claim(claim_id, version=version)
 
+    def require_past_reader(self, actor: Actor, claim_id: ClaimRef) -> None:
+        """Refuse (403) a principal who may see the claim but not as it stood in the past."""
+        self._past_reader(actor, claim_id)
+
     def _past_reader(self, actor: Actor, claim_id: ClaimRef) -> Claim:
         claim = self.get_claim(actor, claim_id)
         if not may_see_past(actor):
