@@ -283,7 +283,7 @@ class DisputesApplication(Application[UUID]):
         self, actor: Actor, claim_id: ClaimRef, *, body: str, expected_version: int | None = None
     ) -> CommandResult:
         return self._command(
-            actor, claim_id, expected_version, lambda c, at: c.post_message(actor=actor, body=body, at=at)
+            actor, claim_id, expected_version, lambda c, at: c.post_message(actor=actor, body=body, at=at, policy=self.policy)
         )
 
     def add_evidence(
@@ -310,6 +310,7 @@ class DisputesApplication(Application[UUID]):
                 size_bytes=size_bytes,
                 uri=uri,
                 at=at,
+                policy=self.policy,
             ),
         )
 
