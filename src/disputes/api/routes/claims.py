@@ -38,6 +38,8 @@ VIEW_DESCRIBED = {
 
 
 router = APIRouter(prefix="/claims")
+MAX_VERSION = 2**31 - 1
+"""The highest version a cursor may name (what every store's integer column holds)."""
 
 
 @router.post(
@@ -109,7 +111,12 @@ def get_claim(
 
 
 AfterVersion = Annotated[
-    int, Query(ge=0, description="the last version of the previous page (its `Link: rel=\"next\"` says it)")
+    int,
+    Query(
+        ge=0,
+        le=MAX_VERSION,
+        description="the last version of the previous page (its `Link: rel=\"next\"` says it)",
+    ),
 ]
 PageLimit = Annotated[
     int, Query(ge=1, le=history.MAX_PAGE, description=f"events per page (at most {history.MAX_PAGE})")
