@@ -107,11 +107,8 @@ def history_page(
     for domain_event in events:
         if as_of is not None and getattr(domain_event, "timestamp") > as_of:  # noqa: B009 - every claim event has one
             break
-        if diff:
+        if domain_event.originator_version <= after_version:  # read for the diff's replay only
             aggregate = domain_event.mutate(aggregate)
-        if domain_event.originator_version <= after_version:
-            if diff:
-                before = public_state(aggregate)
             continue
         if len(entries) == limit:
             more = True
@@ -119,6 +116,9 @@ def history_page(
         entry = event_record(domain_event).as_dict()
         del entry["claim_id"]
         if diff:
+            if not entries and aggregate is not None:
+                before = public_state(aggregate)  # the state the page starts from
+            aggregate = domain_event.mutate(aggregate)
             after = public_state(aggregate)
             entry["changes"] = diff_of(before, after)
             before = after

@@ -35,6 +35,12 @@ VIEW_DESCRIBED = {
     422: "malformed query",
     503: "the views have not caught up with min_position yet; retry after Retry-After seconds",
 }
+HISTORY_DESCRIBED = {
+    **DESCRIBED,
+    403: "as_of is for mediators and auditors (docs/access-control.md)",
+    404: "no such claim visible to you, or as_of before the claim was opened",
+    422: "a malformed limit, after_version or as_of",
+}
 
 
 router = APIRouter(prefix="/claims")
@@ -125,7 +131,7 @@ PageLimit = Annotated[
 
 @router.get(
     "/{claim_id}/history",
-    responses=problem_responses(DESCRIBED, 401, 403, 404, 422),
+    responses=problem_responses(HISTORY_DESCRIBED, 401, 403, 404, 422),
     summary="Every event of the claim in order, with who did it and when, a page at a time",
     tags=["claims"],
     name="get_claim_history",
