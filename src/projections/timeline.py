@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from disputes.application.history import DEFAULT_PAGE
 from disputes.application.visibility import may_see_claim
 from disputes.domain.parties import Actor
 from disputes.domain.policy import Policy
@@ -45,8 +46,9 @@ class TimelineView:
     )
     SELECT_ENTRIES = (
         "SELECT version, at, type, actor_role, actor_id, status, code, params "
-        "FROM read_timeline WHERE claim_id = ? ORDER BY version"
+        "FROM read_timeline WHERE claim_id = ? AND version > ? ORDER BY version LIMIT ?"
     )
+    """One page of a claim's entries after a version (its key: ``claim_id, version``)."""
 
 
 class TimelineProjection(Projection):
@@ -106,12 +108,23 @@ class Timeline:
     updated_at: str
     entries: list[dict[str, Any]]
     next: list[dict[str, Any]]
+    next_after: int | None = None
+    """The ``after_version`` of the next page of entries, or None when this page is the last."""
 
 
 def claim_timeline(
-    conn: ViewConnection, actor: Actor, claim_id: str, *, language: str = DEFAULT_LANGUAGE, policy: Policy = DEFAULT
+    conn: ViewConnection,
+    actor: Actor,
+    claim_id: str,
+    *,
+    language: str = DEFAULT_LANGUAGE,
+    policy: Policy = DEFAULT,
+    after_version: int = 0,
+    limit: int = DEFAULT_PAGE,
 ) -> Timeline | None:
-    """The claim's timeline told to ``actor`` in ``language``, or None when there is none it may see."""
+    """The claim's timeline told to ``actor`` in ``language``, or None when there is none it may see:
+    its head, and up to ``limit`` entries after ``after_version`` (one more is read, to tell whether
+    another page follows)."""
     head = conn.one(TimelineView.SELECT_HEAD, (claim_id,))
     if head is None or not may_see_claim(actor, buyer_id=head[2], merchant_id=head[3]):
         return None
@@ -128,9 +141,11 @@ def claim_timeline(
             "text": narrator.event(code, json.loads(params), role, actor_id),
         }
         for version, at, type_, role, actor_id, status, code, params in conn.query(
-            TimelineView.SELECT_ENTRIES, (claim_id,)
+            TimelineView.SELECT_ENTRIES, (claim_id, after_version, limit + 1)
         )
     ]
+    more = len(entries) > limit
+    del entries[limit:]
     return Timeline(
         claim_id=head[0],
         version=head[1],
@@ -138,4 +153,5 @@ def claim_timeline(
         updated_at=head[7],
         entries=entries,
         next=[narrator.step(step) for step in json.loads(head[6])],
+        next_after=entries[-1]["version"] if more else None,
     )

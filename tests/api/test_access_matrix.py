@@ -128,7 +128,10 @@ EXAMPLES: dict[tuple[str, str], Example] = {
     ("GET", "/events"): lambda w: {"params": {"after": 0, "limit": 5}},
     **{("POST", f"/claims/{{claim_id}}/{name}"): _body(body) for name, body in COMMAND_EXAMPLES.items()},
 }
-VARIANT_PARAMS = {frozenset({"as_of_version", "as_of"}): {"as_of_version": 1}}
+VARIANT_PARAMS = {
+    frozenset({"as_of_version", "as_of"}): {"as_of_version": 1},
+    frozenset({"as_of"}): {"as_of": rfc3339(START + timedelta(days=365))},
+}
 
 GUARDED = [rule for rule in permissions.RULES if not rule.public]
 CELLS = [

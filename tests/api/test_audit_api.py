@@ -12,7 +12,7 @@ import pytest
 from disputes.adapters.migrations import apply_migrations
 from disputes.api.app import create_app
 from disputes.application.claims import DisputesApplication
-from disputes.application.history import history_with_diff
+from disputes.application.history import history_page
 from disputes.bootstrap import Container, bootstrap
 from disputes.domain.parties import Actor, Role
 from disputes.settings import Settings
@@ -156,7 +156,7 @@ def test_without_a_signing_key_exports_are_unavailable(database_url: str, clock:
 def test_history_with_diff_shows_what_each_event_changed(app: DisputesApplication, claims: list[str]) -> None:
     auditor = Actor(Role.AUDITOR, "aud1")
 
-    entries = history_with_diff(app, app.history(auditor, claims[0]))
+    entries = history_page(app, auditor, claims[0], diff=True).entries
 
     assert [e["version"] for e in entries] == [1, 2, 3, 4, 5]
     assert set(entries[0]) == {"version", "type", "recorded_at", "actor", "data", "changes"}
@@ -170,8 +170,15 @@ def test_history_with_diff_shows_what_each_event_changed(app: DisputesApplicatio
     assert entries[3]["changes"]["status"]["after"] == "offer_declined"
 
 
-def test_history_with_diff_of_a_past_version_stops_there(app: DisputesApplication, claims: list[str]) -> None:
-    records = app.history(Actor(Role.AUDITOR, "aud1"), claims[0])[:2]
+def test_a_page_of_the_history_with_diff_shows_the_same_changes_as_the_whole(
+    app: DisputesApplication, claims: list[str]
+) -> None:
+    auditor = Actor(Role.AUDITOR, "aud1")
+    whole = history_page(app, auditor, claims[0], diff=True).entries
 
-    assert [e["version"] for e in history_with_diff(app, records)] == [1, 2]
-    assert history_with_diff(app, []) == []
+    first = history_page(app, auditor, claims[0], diff=True, limit=2)
+    second = history_page(app, auditor, claims[0], diff=True, limit=2, after_version=2)
+
+    assert [e["version"] for e in first.entries] == [1, 2] and first.next_after == 2
+    assert second.entries == whole[2:4] and second.next_after == 4
+    assert history_page(app, auditor, claims[0], after_version=5).entries == []

@@ -126,3 +126,14 @@ def test_the_matrix_and_the_claims_view_agree_on_who_may_list_claims() -> None:
     listing = permissions.rule_for("GET", "/claims")
     listers = {role for role in TOKEN_ROLES if may_list_claims(Actor(role, "someone"))}
     assert {role for role, _ in listing.act} == listers
+
+
+def test_a_route_that_reads_only_the_claims_opening_may_not_depend_on_the_assigned_mediator() -> None:
+    lean = [rule for rule in permissions.RULES if rule.parties_only]
+    assert {(rule.path, rule.query) for rule in lean} == {
+        ("/claims/{claim_id}/history", frozenset()),
+        ("/claims/{claim_id}/history", frozenset({"as_of"})),
+        ("/claims/{claim_id}/timeline", frozenset()),
+    }
+    with pytest.raises(ValueError, match="assigned mediator"):
+        permissions.on_claim("POST", "/decision", permissions.ASSIGNED_MEDIATOR, parties_only=True)

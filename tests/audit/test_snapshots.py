@@ -96,3 +96,17 @@ def test_verify_store_as_a_process_names_the_tampered_snapshot(container: Contai
     failed = run_cli(database_url, "verify-store")
 
     assert_one_line_error(failed, "differs from the replay of its events", status=1)
+
+
+def test_a_snapshot_taken_before_the_claim_counted_its_messages_is_no_fault_but_a_wrong_count_is(
+    container: Container,
+) -> None:
+    claim_id = refunded_half(container)  # the snapshot at version 4 counts the message of version 3
+    assert tamper_snapshots(container, claim_id, b'"_messages":1', b'"_messages":7') == 1
+    wrong = verify_snapshots(container.app, container.settings.database)
+    assert wrong.fault is not None and "_messages" in wrong.fault.detail
+
+    # As the code before the caps wrote it: no counter at all.
+    assert tamper_snapshots(container, claim_id, b',"_messages":7', b"") == 1
+    older = verify_snapshots(container.app, container.settings.database)
+    assert (older.checked, older.fault) == (3, None)

@@ -14,7 +14,7 @@ from disputes.domain import errors
 from disputes.domain.claim import Claim, claim_id_of, event_type
 from disputes.domain.money import Money
 from disputes.domain.parties import Actor, Role
-from disputes.domain.policy import Deadline, Windows
+from disputes.domain.policy import Deadline, Limits, Policy, Windows
 from disputes.domain.vocabulary import (
     ClaimKind,
     ClaimReason,
@@ -685,6 +685,50 @@ def test_evidence_size_may_not_be_negative(new_claim: Claim) -> None:
 @pytest.mark.parametrize("actor", [OTHER_BUYER, OTHER_MERCHANT, MEDIATOR])
 def test_a_stranger_may_not_add_evidence(new_claim: Claim, actor: Actor) -> None:
     assert_refused(new_claim, errors.NotAParty, lambda: add_evidence(new_claim, actor=actor))
+
+
+def test_the_message_past_the_policys_cap_is_refused_before_any_event(new_claim: Claim) -> None:
+    policy = Policy(limits=Limits(claim_messages=2), windows=Windows(version="2026-12-caps"))
+    for n in range(2):
+        new_claim.post_message(actor=BUYER, body=f"message {n}", at=at(1), policy=policy)
+
+    with pytest.raises(errors.ClaimMessageLimit) as raised:
+        new_claim.post_message(actor=MERCHANT, body="one more", at=at(2), policy=policy)
+
+    assert raised.value.extra == {"rule": "claim-message-limit", "policy_version": "2026-12-caps", "limit": 2}
+    assert_refused(
+        new_claim, errors.ClaimMessageLimit,
+        lambda: new_claim.post_message(actor=MERCHANT, body="one more", at=at(2), policy=policy),
+    )
+    new_claim.post_message(actor=MERCHANT, body="under the default cap", at=at(2))
+
+
+def test_the_evidence_past_the_policys_cap_is_refused_before_any_event(new_claim: Claim) -> None:
+    policy = Policy(limits=Limits(claim_evidence=1))
+    new_claim.add_evidence(
+        actor=BUYER, kind=EvidenceKind.PHOTO, description="", sha256=SHA, size_bytes=1, uri=None, at=at(1),
+        policy=policy,
+    )
+
+    assert_refused(
+        new_claim,
+        errors.ClaimEvidenceLimit,
+        lambda: new_claim.add_evidence(
+            actor=MERCHANT, kind=EvidenceKind.PHOTO, description="", sha256=SHA, size_bytes=1, uri=None,
+            at=at(2), policy=policy,
+        ),
+    )
+
+
+def test_a_replayed_claim_counts_its_messages_and_evidence_from_its_events(new_claim: Claim) -> None:
+    for n in range(3):
+        new_claim.post_message(actor=BUYER, body=f"message {n}", at=at(1))
+    add_evidence(new_claim, actor=MERCHANT)
+
+    rebuilt = replay(new_claim.collect_events())
+
+    assert (rebuilt.message_count, rebuilt.evidence_count) == (3, 1)
+    assert (new_claim.message_count, new_claim.evidence_count) == (3, 1)
 
 
 # ===================================================================================================

@@ -19,7 +19,7 @@ from disputes.api.middleware.idempotency import HEADER as IDEMPOTENCY_HEADER
 from disputes.api.middleware.idempotency import NEVER_STORED, REPLAYED_HEADER
 from disputes.api.middleware.observe import REQUEST_ID_HEADER
 from disputes.api.problems import PROBLEM_BASE, PROBLEM_MEDIA_TYPE
-from disputes.api.responses import POSITION_HEADER
+from disputes.api.responses import LINK_HEADER, POSITION_HEADER
 from disputes.api.schemas.common import Problem
 from disputes.domain import errors
 
@@ -133,6 +133,12 @@ HEADERS: dict[str, dict[str, Any]] = {
         "schema": {"type": "string", "enum": ["true"]},
     },
     "Retry-After": {"description": "seconds to wait before asking again", "schema": {"type": "string"}},
+    LINK_HEADER: {
+        "description": 'RFC 8288, only when another page follows: `<...>; rel="next"`, this request with '
+        "`after_version` set to the last version of this page",
+        "schema": {"type": "string"},
+        "example": '</claims/6f1d3c1e-5d0a-4d43-9a53-2f0f6a7c1b11/history?limit=200&after_version=200>; rel="next"',
+    },
     REQUEST_ID_HEADER: {
         "description": "the request's id in the server's logs: yours if you sent a usable one",
         "schema": {"type": "string"},
@@ -168,6 +174,8 @@ def _headers_of(method: str, path: str, status: str, operation: dict[str, Any], 
             names.append(POSITION_HEADER)
         if status == "201" and path == "/claims":
             names.append("Location")
+        if any(p["name"] == "after_version" for p in operation.get("parameters", [])):
+            names.append(LINK_HEADER)
         if keyed:
             names.append(REPLAYED_HEADER)
     if status == "503" or (status == "409" and keyed):

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
-from fastapi import Response
+from fastapi import Request, Response
 
 from disputes.api.problems import PROBLEM_MEDIA_TYPE, ApiProblem
 from disputes.api.schemas.claims import ClaimPublic
@@ -17,6 +17,9 @@ from disputes.domain.claim import Claim
 
 POSITION_HEADER = "X-Disputes-Position"
 """The notification-log position of a command's last event, or the position the views read have reached."""
+
+LINK_HEADER = "Link"
+"""RFC 8288 ``Link: <...>; rel="next"`` on a page that has another after it."""
 
 ProblemResponses = dict[int | str, dict[str, object]]
 
@@ -70,3 +73,12 @@ def parse_moment(value: str, name: str, zone: tzinfo, *, end_of_day: bool = Fals
             day += timedelta(days=1)
         return datetime.combine(day, time.min, tzinfo=zone).astimezone(UTC)
     return parse_time(value, name)
+
+
+def link_next(request: Request, response: Response, **cursor: int | None) -> None:
+    """``Link: <this request with the cursor changed>; rel="next"`` (RFC 8288), a reference relative to
+    the server, when there is a next page (a cursor value not None); the other parameters are kept."""
+    if any(value is None for value in cursor.values()):
+        return
+    url = request.url.include_query_params(**cursor)
+    response.headers[LINK_HEADER] = f'<{url.path}?{url.query}>; rel="next"'

@@ -283,7 +283,7 @@ class DisputesApplication(Application[UUID]):
         self, actor: Actor, claim_id: ClaimRef, *, body: str, expected_version: int | None = None
     ) -> CommandResult:
         return self._command(
-            actor, claim_id, expected_version, lambda c, at: c.post_message(actor=actor, body=body, at=at)
+            actor, claim_id, expected_version, lambda c, at: c.post_message(actor=actor, body=body, at=at, policy=self.policy)
         )
 
     def add_evidence(
@@ -310,6 +310,7 @@ class DisputesApplication(Application[UUID]):
                 size_bytes=size_bytes,
                 uri=uri,
                 at=at,
+                policy=self.policy,
             ),
         )
 
@@ -687,6 +688,10 @@ class DisputesApplication(Application[UUID]):
                 claim_id=claim_id_text,
             )
         return self.load_claim(claim_id, version=version)
+
+    def require_past_reader(self, actor: Actor, claim_id: ClaimRef) -> None:
+        """Refuse (403) a principal who may see the claim but not as it stood in the past."""
+        self._past_reader(actor, claim_id)
 
     def _past_reader(self, actor: Actor, claim_id: ClaimRef) -> Claim:
         claim = self.get_claim(actor, claim_id)

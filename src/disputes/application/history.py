@@ -8,13 +8,15 @@ successive states are compared.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from disputes.application.claims import DisputesApplication
+from disputes.application.claims import ClaimRef, DisputesApplication
 from disputes.application.records import EventRecord, event_record, plain
-from disputes.domain.claim import claim_id_of
+from disputes.domain import errors
+from disputes.domain.parties import Actor
 
 Changes = dict[str, dict[str, Any]]
 
@@ -31,7 +33,7 @@ def public_state(aggregate: Any) -> dict[str, Any]:
     return {name: plain(value) for name, value in vars(aggregate).items() if not name.startswith("_")}
 
 
-def diff(before: dict[str, Any], after: dict[str, Any]) -> Changes:
+def diff_of(before: dict[str, Any], after: dict[str, Any]) -> Changes:
     return {
         name: {"before": before.get(name), "after": after.get(name)}
         for name in sorted(before.keys() | after.keys())
@@ -46,25 +48,84 @@ def replay(domain_events: Iterable[Any]) -> Iterator[Step]:
     for domain_event in domain_events:
         aggregate = domain_event.mutate(aggregate)
         after = public_state(aggregate)
-        yield Step(event_record(domain_event), diff(before, after))
+        yield Step(event_record(domain_event), diff_of(before, after))
         before = after
 
 
-def history_with_diff(app: DisputesApplication, records: Sequence[EventRecord]) -> list[dict[str, Any]]:
-    """History entries (``version, type, recorded_at, actor, data``) each with ``changes``.
+DEFAULT_PAGE = 200
+"""Events per page of a history when the reader names no ``limit``."""
+MAX_PAGE = 1000
+"""The most events one page of a history may hold."""
 
-    ``records`` are what ``app.history(actor, claim_id)`` returned (so access is already checked);
-    ``changes`` maps each public field of the claim the event changed to ``{"before", "after"}``,
-    found by replaying the claim's states up to the last record.
+
+@dataclass(frozen=True)
+class HistoryPage:
+    """One page of a claim's history: its entries in version order, and whether more follow."""
+
+    entries: list[dict[str, Any]]
+    """``version, type, recorded_at, actor, data`` (and ``changes`` when asked for)."""
+    next_after: int | None
+    """The ``after_version`` of the next page (the last version on this one), or None on the last page."""
+
+
+def history_page(
+    app: DisputesApplication,
+    actor: Actor,
+    claim_ref: ClaimRef,
+    *,
+    after_version: int = 0,
+    limit: int = DEFAULT_PAGE,
+    as_of: datetime | None = None,
+    diff: bool = False,
+) -> HistoryPage:
+    """The events of the claim after ``after_version``, at most ``limit`` of them, read from the store
+    page by page (``limit + 1`` events, the one more telling whether another page follows).
+
+    ``as_of``: only what was recorded at or before that moment (mediators and auditors, as for the
+    claim as it stood). ``diff``: each entry also has ``changes``, found by replaying the claim's
+    states; the replay starts at the first event, so one read takes the events from 1 up to the
+    page's end: a page after version ``v`` costs ``v + limit`` events, not ``limit``.
     """
-    if not records:
-        return []
-    domain_events = app.events.get(claim_id_of(records[0].claim_id), lte=records[-1].version)
-    changes = {step.record.version: step.changes for step in replay(domain_events)}
-    entries = []
-    for record in records:
-        entry = record.as_dict()
+    if not 1 <= limit <= MAX_PAGE:
+        raise errors.InvalidValue(f"limit must be from 1 to {MAX_PAGE}, not {limit}")
+    if after_version < 0:
+        raise errors.InvalidValue(f"after_version must not be negative, not {after_version}")
+    claim = app.get_claim(actor, claim_ref)
+    if as_of is not None:
+        app.require_past_reader(actor, claim)
+        if as_of.tzinfo is None or as_of.utcoffset() is None:
+            raise errors.InvalidValue("as_of must carry a time zone", claim_id=str(claim.id))
+    end = after_version + limit + 1
+    if diff:
+        events: Iterable[Any] = app.events.get(claim.id, lte=end)
+    else:
+        events = app.events.get(claim.id, gt=after_version, limit=limit + 1)
+    aggregate: Any = None
+    before: dict[str, Any] = {}
+    entries: list[dict[str, Any]] = []
+    more = False
+    for domain_event in events:
+        if as_of is not None and getattr(domain_event, "timestamp") > as_of:  # noqa: B009 - every claim event has one
+            break
+        if domain_event.originator_version <= after_version:  # read for the diff's replay only
+            aggregate = domain_event.mutate(aggregate)
+            continue
+        if len(entries) == limit:
+            more = True
+            break
+        entry = event_record(domain_event).as_dict()
         del entry["claim_id"]
-        entry["changes"] = changes.get(record.version, {})
+        if diff:
+            if not entries and aggregate is not None:
+                before = public_state(aggregate)  # the state the page starts from
+            aggregate = domain_event.mutate(aggregate)
+            after = public_state(aggregate)
+            entry["changes"] = diff_of(before, after)
+            before = after
         entries.append(entry)
-    return entries
+    if as_of is not None and not entries and after_version == 0:
+        raise errors.VersionNotFound(
+            f"claim {claim.id} was opened at {claim.opened_at.isoformat()}, after {as_of.isoformat()}",
+            claim_id=str(claim.id),
+        )
+    return HistoryPage(entries, entries[-1]["version"] if more else None)

@@ -11,7 +11,7 @@ from datetime import timedelta
 from typing import Any
 
 from disputes.application.html import e, page
-from disputes.domain.policy import Policy
+from disputes.domain.policy import CLAIM_EVIDENCE_LIMIT_RULE, CLAIM_MESSAGE_LIMIT_RULE, Policy
 from disputes.domain.vocabulary import LANGUAGES
 from disputes.i18n import duration_words, text
 
@@ -104,6 +104,13 @@ def published(policy: Policy) -> dict[str, Any]:
         "intro": _words("intro", version=policy.version, timezone=windows.timezone),
         "deadlines": deadlines,
         "eligibility": eligibility,
+        "limits": [
+            {"id": name, "count": count, "rule": rule, "text": _words(f"limits.{name}", count=count)}
+            for name, count, rule in (
+                ("claim_messages", policy.limits.claim_messages, CLAIM_MESSAGE_LIMIT_RULE),
+                ("claim_evidence", policy.limits.claim_evidence, CLAIM_EVIDENCE_LIMIT_RULE),
+            )
+        ],
         "appeal": {
             "id": "appeal",
             "window": iso_duration(windows.appeal),
@@ -142,6 +149,8 @@ def published_html(policy: Policy, language: str) -> str:
         )
     parts.append(f'<h2 id="eligibility">{e(text(language, "policy.section.eligibility"))}</h2>')
     parts += [f'<section id="{e(item["id"])}">{_both(item["text"], language)}</section>' for item in rules["eligibility"]]
+    parts.append(f'<h2 id="limits">{e(text(language, "policy.section.limits"))}</h2>')
+    parts += [f'<section id="{e(item["id"])}">{_both(item["text"], language)}</section>' for item in rules["limits"]]
     parts.append(f'<h2 id="appeal">{e(text(language, "policy.section.appeal"))}</h2>')
     parts.append(_both(rules["appeal"]["text"], language))
     parts.append(f'<h2 id="rights">{e(text(language, "policy.section.rights"))}</h2>')

@@ -61,6 +61,20 @@ def state_of(aggregate: Any) -> dict[str, Any]:
     return {name: value for name, value in vars(aggregate).items() if name not in IGNORED}
 
 
+def differing(cached: Any, replayed: Any) -> list[str]:
+    """The fields in which a snapshot's aggregate differs from the replay of its events.
+
+    A counter the aggregate keeps only to enforce a cap (``COUNTERS``, e.g. a claim's messages) that
+    the snapshot lacks altogether was not kept yet when the snapshot was taken: it is left out, so an
+    upgrade does not make every older snapshot a fault. A snapshot that has it must have it right.
+    """
+    ours, theirs = state_of(cached), state_of(replayed)
+    later = {name for name in getattr(type(replayed), "COUNTERS", ()) if name not in ours}
+    return sorted(
+        name for name in (ours.keys() | theirs.keys()) - later if ours.get(name) != theirs.get(name)
+    )
+
+
 def verify_snapshots(app: DisputesApplication, db: DatabaseUrl) -> SnapshotReport:
     """Every snapshot against the replay of its aggregate's events up to its version."""
     checked = 0
@@ -80,8 +94,7 @@ def verify_snapshots(app: DisputesApplication, db: DatabaseUrl) -> SnapshotRepor
             return SnapshotReport(
                 checked, IntegrityFault(f"{where} has no events behind it", code="snapshot-altered")
             )
-        ours, theirs = state_of(cached), state_of(replayed)
-        differ = sorted(name for name in ours.keys() | theirs.keys() if ours.get(name) != theirs.get(name))
+        differ = differing(cached, replayed)
         if differ:
             return SnapshotReport(
                 checked,

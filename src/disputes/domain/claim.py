@@ -19,6 +19,8 @@ from disputes.domain import errors
 from disputes.domain.money import Money
 from disputes.domain.parties import Actor, Role
 from disputes.domain.policy import (
+    CLAIM_EVIDENCE_LIMIT_RULE,
+    CLAIM_MESSAGE_LIMIT_RULE,
     AutoOutcome,
     Deadline,
     DeadlineRule,
@@ -108,6 +110,13 @@ class Claim(Aggregate):
     appeal_until: datetime | None = None
     appeal: dict[str, Any] | None = None
     """{by: {role, id}, reason, lodged_at, status_before, outcome, decided_by, decided_at}."""
+    _messages: int = 0
+    """Messages posted on the claim, counted by the events' own mutators (so a replay rebuilds it for a
+    claim recorded before it was kept); private: not a field the history's ``changes`` show."""
+    _evidence: int = 0
+    """Evidence items added, counted likewise."""
+    COUNTERS = ("_messages", "_evidence")
+    """The state kept only to enforce the policy's caps; snapshots taken before it existed lack it."""
 
     @staticmethod
     def create_id(
@@ -294,6 +303,14 @@ class Claim(Aggregate):
         return None
 
     @property
+    def message_count(self) -> int:
+        return self._messages
+
+    @property
+    def evidence_count(self) -> int:
+        return self._evidence
+
+    @property
     def decided(self) -> bool:
         return self.outcome is not None
 
@@ -459,14 +476,32 @@ class Claim(Aggregate):
     # ----------------------------------------------------------------------------------------------
     # conversation and evidence
     # ----------------------------------------------------------------------------------------------
-    def post_message(self, *, actor: Actor, body: str, at: datetime) -> None:
+    def post_message(self, *, actor: Actor, body: str, at: datetime, policy: Policy = DEFAULT_POLICY) -> None:
         self._require_party(actor)
         self._require_active()
+        self._require_room(
+            errors.ClaimMessageLimit, self._messages, policy.limits.claim_messages, "messages",
+            CLAIM_MESSAGE_LIMIT_RULE, policy,
+        )
         self._message_posted(actor=actor, body=body, timestamp=at)
 
     @event("MessagePosted")
     def _message_posted(self, actor: Actor, body: str, timestamp: datetime) -> None:
-        pass
+        self._messages = self._messages + 1
+
+    def _require_room(
+        self, error: type[errors.ClaimMessageLimit | errors.ClaimEvidenceLimit], held: int, limit: int, what: str, rule: str, policy: Policy
+    ) -> None:
+        """Refuse one more item of a kind the claim already holds ``limit`` of (the policy's cap)."""
+        if held >= limit:
+            raise error(
+                f"the claim holds {held} {what}, as many as the policy allows "
+                f"(rule {rule}, policy {policy.version})",
+                claim_id=str(self.id),
+                rule=rule,
+                policy_version=policy.version,
+                limit=limit,
+            )
 
     def add_evidence(
         self,
@@ -478,9 +513,14 @@ class Claim(Aggregate):
         size_bytes: int,
         uri: str | None,
         at: datetime,
+        policy: Policy = DEFAULT_POLICY,
     ) -> None:
         self._require_party(actor)
         self._require_active()
+        self._require_room(
+            errors.ClaimEvidenceLimit, self._evidence, policy.limits.claim_evidence, "evidence items",
+            CLAIM_EVIDENCE_LIMIT_RULE, policy,
+        )
         if not _SHA256.fullmatch(sha256):
             raise self._refuse(errors.InvalidValue, "sha256 must be 64 hexadecimal digits")
         if size_bytes < 0:
@@ -510,6 +550,7 @@ class Claim(Aggregate):
     ) -> None:
         # Evidence from a party answers the mediator's open request to that party.
         self.evidence_due = {p: due for p, due in self.evidence_due.items() if p != party}
+        self._evidence = self._evidence + 1
 
     # ----------------------------------------------------------------------------------------------
     # mediation

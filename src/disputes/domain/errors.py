@@ -140,6 +140,28 @@ class ClaimRateLimited(ClaimNotEligible):
         }
 
 
+class _CapReached:
+    """The claim holds as many items of a kind as the policy's ``[limits]`` allow; nothing is recorded.
+
+    A mixin, not a problem type of its own: each cap has one (below), carrying the rule, the policy
+    version and the limit.
+    """
+
+    def __init__(self, detail: str, *, claim_id: str, rule: str, policy_version: str, limit: int) -> None:
+        super().__init__(detail, claim_id=claim_id)  # type: ignore[call-arg]  # the DisputesError beside it
+        self.extra: dict[str, Any] = {"rule": rule, "policy_version": policy_version, "limit": limit}
+
+
+class ClaimMessageLimit(_CapReached, InvalidValue):
+    code = "claim-message-limit"
+    title = "The claim holds as many messages as the policy allows"
+
+
+class ClaimEvidenceLimit(_CapReached, InvalidValue):
+    code = "claim-evidence-limit"
+    title = "The claim holds as many evidence items as the policy allows"
+
+
 class ClaimAlreadyDecided(ClaimNotEligible):
     code = "claim-already-decided"
     title = "A decided claim covers these lines; appeal it instead"

@@ -271,10 +271,16 @@ class Limits:
     """A merchant's standing moves only once its scorecard has this many decided claims ..."""
     standing_window: timedelta = timedelta(days=90)
     """... within this window before the review."""
+    claim_messages: int = 500
+    """Messages one claim may hold (both parties and the mediator together); one more is refused (422)."""
+    claim_evidence: int = 50
+    """Evidence items one claim may hold (both parties together); one more is refused (422)."""
 
 
 BUYER_CLAIM_RATE_RULE = "buyer-claim-rate-limit"
 STANDING_SAMPLE_RULE = "standing-minimum-sample"
+CLAIM_MESSAGE_LIMIT_RULE = "claim-message-limit"
+CLAIM_EVIDENCE_LIMIT_RULE = "claim-evidence-limit"
 
 
 def claim_rate_refusal(openings: Sequence[datetime], at: datetime, limits: Limits) -> datetime | None:

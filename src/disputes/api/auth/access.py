@@ -40,7 +40,8 @@ class Access:
 
     @property
     def the_claim(self) -> Claim:
-        """The claim of a route about a claim (loaded by :func:`enforce`)."""
+        """The claim of a route about a claim (loaded by :func:`enforce`): as it stands now, or, on a
+        rule with ``parties_only``, as it was opened (its id and parties; version 1)."""
         assert self.claim is not None, f"{self.rule.method} {self.rule.path} is not about a claim"
         return self.claim
 
@@ -67,7 +68,7 @@ def _judge(request: Request, rule: Rule) -> Access:
     claim = None
     if rule.subject is Subject.CLAIM:
         claim_id = request.path_params["claim_id"]
-        claim = get_container(request).app.load_claim(claim_id)
+        claim = get_container(request).app.load_claim(claim_id, version=1 if rule.parties_only else None)
         relation = claim_relation(actor, claim)
     elif rule.subject is Subject.MERCHANT:
         relation = merchant_relation(actor, request.path_params["merchant_id"])

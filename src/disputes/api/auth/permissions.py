@@ -104,6 +104,16 @@ class Rule:
     query: frozenset[str] = field(default=frozenset())
     """A variant of the route: applies when the request carries one of these query parameters."""
     public: bool = False
+    parties_only: bool = False
+    """The route needs of its claim only the id and the parties it was opened with, so the access check
+    reads the claim's first event alone (a long claim is not replayed to page through its history).
+    Only for a rule whose verdict does not depend on which mediator is assigned (refused otherwise)."""
+
+    def __post_init__(self) -> None:
+        if self.parties_only and self.verdict(Role.MEDIATOR, Relation.ASSIGNED_MEDIATOR) != self.verdict(
+            Role.MEDIATOR, Relation.OTHER
+        ):
+            raise ValueError(f"{self.method} {self.path}: its verdict needs the assigned mediator, not only the parties")
 
     @property
     def subject(self) -> Subject:
@@ -136,9 +146,11 @@ class Rule:
         return errors.NotAParty if self.act <= PARTIES else errors.NotPermitted
 
 
-def on_claim(method: str, path: str, act: Who, *, query: Iterable[str] = ()) -> Rule:
+def on_claim(
+    method: str, path: str, act: Who, *, query: Iterable[str] = (), parties_only: bool = False
+) -> Rule:
     """A route about one claim: who may not see the claim gets 404."""
-    return Rule(method, "/claims/{claim_id}" + path, act, CLAIM_VIEWERS, frozenset(query))
+    return Rule(method, "/claims/{claim_id}" + path, act, CLAIM_VIEWERS, frozenset(query), parties_only=parties_only)
 
 
 def on_merchant(method: str, path: str, act: Who) -> Rule:
@@ -187,8 +199,9 @@ RULES: tuple[Rule, ...] = (
     # reads of one claim
     on_claim("GET", "", CLAIM_VIEWERS),
     on_claim("GET", "", PAST_VIEWERS, query=("as_of_version", "as_of")),
-    on_claim("GET", "/history", CLAIM_VIEWERS),
-    on_claim("GET", "/timeline", CLAIM_VIEWERS),
+    on_claim("GET", "/history", CLAIM_VIEWERS, parties_only=True),
+    on_claim("GET", "/history", PAST_VIEWERS, query=("as_of",), parties_only=True),
+    on_claim("GET", "/timeline", CLAIM_VIEWERS, parties_only=True),
     on_claim("GET", "/case-file", OWN_BUYER | OWN_MERCHANT | MEDIATOR | AUDITOR),
     on_claim("GET", "/signals", SIGNAL_READERS),
     # reads of the views

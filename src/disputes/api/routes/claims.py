@@ -8,16 +8,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 
 from disputes.api.auth.access import Permit
 from disputes.api.deps import App, CurrentActor, Cursor, Language, Limit, MinPosition, Reads, reading
-from disputes.api.responses import claim_answer, invalid, parse_time, problem_responses
+from disputes.api.responses import claim_answer, invalid, link_next, parse_time, problem_responses
 from disputes.api.schemas.claims import ClaimCreate, ClaimPublic, ClaimSummary, ClaimSummaryPage
 from disputes.api.schemas.common import PrincipalId
 from disputes.api.schemas.history import HistoryChangesEntry, HistoryEntry
 from disputes.api.schemas.timeline import Timeline
-from disputes.application.history import history_with_diff
+from disputes.application import history
 from disputes.domain import errors
 from disputes.domain.vocabulary import ClaimStatus
 from projections import claims_list, timeline
@@ -35,9 +35,17 @@ VIEW_DESCRIBED = {
     422: "malformed query",
     503: "the views have not caught up with min_position yet; retry after Retry-After seconds",
 }
+HISTORY_DESCRIBED = {
+    **DESCRIBED,
+    403: "as_of is for mediators and auditors (docs/access-control.md)",
+    404: "no such claim visible to you, or as_of before the claim was opened",
+    422: "a malformed limit, after_version or as_of",
+}
 
 
 router = APIRouter(prefix="/claims")
+MAX_VERSION = 2**31 - 1
+"""The highest version a cursor may name (what every store's integer column holds)."""
 
 
 @router.post(
@@ -108,34 +116,65 @@ def get_claim(
     return claim_answer(response, app, app.get_claim(actor, claim))
 
 
+AfterVersion = Annotated[
+    int,
+    Query(
+        ge=0,
+        le=MAX_VERSION,
+        description="the last version of the previous page (its `Link: rel=\"next\"` says it)",
+    ),
+]
+PageLimit = Annotated[
+    int, Query(ge=1, le=history.MAX_PAGE, description=f"events per page (at most {history.MAX_PAGE})")
+]
+
+
 @router.get(
     "/{claim_id}/history",
-    responses=problem_responses(DESCRIBED, 401, 404),
-    summary="Every event of the claim in order, with who did it and when",
+    responses=problem_responses(HISTORY_DESCRIBED, 401, 403, 404, 422),
+    summary="Every event of the claim in order, with who did it and when, a page at a time",
     tags=["claims"],
     name="get_claim_history",
 )
 def get_history(
     claim_id: str,
+    request: Request,
+    response: Response,
     app: App,
     actor: CurrentActor,
     access: Permit,
     diff: Annotated[
         bool, Query(description="add to each event the fields it changed (before, after)")
     ] = False,
+    limit: PageLimit = history.DEFAULT_PAGE,
+    after_version: AfterVersion = 0,
+    as_of: Annotated[
+        str | None, Query(description="RFC 3339 time: only what was recorded by then (auditors, mediators)")
+    ] = None,
 ) -> list[HistoryChangesEntry] | list[HistoryEntry]:
-    """Every event of the claim in order, with who did it and when."""
-    records = app.history(actor, access.the_claim)
+    """Every event of the claim in order, with who did it and when: up to `limit` events after
+    `after_version`; when more follow, `Link: <...>; rel="next"` names the next page."""
+    page = history.history_page(
+        app,
+        actor,
+        access.the_claim,
+        after_version=after_version,
+        limit=limit,
+        as_of=None if as_of is None else parse_time(as_of, "as_of"),
+        diff=diff,
+    )
+    link_next(request, response, after_version=page.next_after)
     if diff:
-        return [HistoryChangesEntry.model_validate(entry) for entry in history_with_diff(app, records)]
-    return [HistoryEntry.of(r) for r in records]
+        return [HistoryChangesEntry.model_validate(entry) for entry in page.entries]
+    return [HistoryEntry.model_validate(entry) for entry in page.entries]
 
 
 @router.get(
-    "/{claim_id}/timeline", responses=problem_responses(VIEW_DESCRIBED, 401, 404, 503), tags=["reads"]
+    "/{claim_id}/timeline", responses=problem_responses(VIEW_DESCRIBED, 401, 404, 422, 503), tags=["reads"]
 )
 def claim_timeline(
     claim_id: str,
+    request: Request,
     reads: Reads,
     response: Response,
     app: App,
@@ -143,13 +182,19 @@ def claim_timeline(
     access: Permit,
     language: Language,
     min_position: MinPosition = None,
+    limit: PageLimit = history.DEFAULT_PAGE,
+    after_version: AfterVersion = 0,
 ) -> Timeline:
-    """The claim's progress in plain words in your language, and what happens next and by when."""
+    """The claim's progress in plain words in your language, and what happens next and by when: up to
+    `limit` entries after `after_version`; when more follow, `Link: <...>; rel="next"` names the next page."""
     claim_id = str(access.the_claim.id)  # the id in any form the access check accepted, as the view keys it
     with reading(reads, response, ["timeline"], min_position) as conn:
-        found = timeline.claim_timeline(conn, actor, claim_id, language=language, policy=app.policy)
+        found = timeline.claim_timeline(
+            conn, actor, claim_id, language=language, policy=app.policy, after_version=after_version, limit=limit
+        )
     if found is None:
         raise errors.ClaimNotFound(f"no claim {claim_id}", claim_id=claim_id)
+    link_next(request, response, after_version=found.next_after)
     return Timeline.model_validate(
         {
             "claim_id": found.claim_id,
