@@ -29,7 +29,7 @@ def connections_to(url: str) -> int:
     return int(row[0])
 
 
-def no_connections_left(url: str, within: float = 5.0) -> bool:
+def no_connections_left(url: str, within: float = 20.0) -> bool:
     """Whether every client session to the database ends within a few seconds (backends end
     asynchronously after the client closes, later still on a busy machine)."""
     deadline = time.monotonic() + within

@@ -622,7 +622,12 @@ class DisputesApplication(Application[UUID]):
         """Those of the aggregates that are recorded, each rebuilt from its events alone, read in one
         query (as :meth:`replayed`, never from a snapshot)."""
         events: dict[UUID, list[Any]] = {}
-        for stored in self.recorder.select_events_of(aggregate_ids):  # type: ignore[attr-defined]
+        select_events_of = getattr(self.recorder, "select_events_of", None)  # ours; the library's in-memory one has not
+        if select_events_of is None:
+            found = [stored for i in aggregate_ids for stored in self.recorder.select_events(i)]
+        else:
+            found = select_events_of(aggregate_ids)
+        for stored in found:
             domain_event = self.mapper.to_domain_event(stored)
             events.setdefault(domain_event.originator_id, []).append(domain_event)
         return {aggregate_id: project_aggregate(None, recorded) for aggregate_id, recorded in events.items()}
