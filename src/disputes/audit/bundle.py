@@ -394,3 +394,18 @@ def _write(
 def manifest_json(manifest: dict[str, Any]) -> bytes:
     """The manifest as written: sorted keys, two-space indent, UTF-8, a final newline."""
     return (json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def period_events(app: DisputesApplication, db: DatabaseUrl, period: Period) -> int:
+    """About how many events the bundle of ``period`` holds: the sealed ones in it and, when the period
+    runs past the sealed head, every event not sealed yet (an upper bound: the export seals them first)."""
+    with seal_reader(db) as reader:
+        head = reader.head()
+        first = reader.boundary(period.start)
+        end = reader.boundary(period.end)
+        after = head.position if first is None else first - 1
+        stop = head.position if end is None else end - 1
+        sealed = reader.count(after, max(stop, after))
+    if end is not None:
+        return sealed
+    return sealed + max((app.recorder.max_notification_id() or 0) - head.position, 0)
