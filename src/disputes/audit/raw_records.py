@@ -51,6 +51,7 @@ class _Reader:
         self.types: dict[str, tuple[str, type[Any]]] = {}
         self.actors: dict[tuple[str, str], dict[str, str]] = {}
         self.amounts: dict[str, str] = {}
+        self.moments: dict[str, str] = {}
 
     def event_class(self, topic: str) -> tuple[str, type[Any]]:
         known = self.types.get(topic)
@@ -90,6 +91,18 @@ class _Reader:
             self.amounts[text] = known
         return known
 
+    def moment(self, text: Any) -> str:
+        """A stored ISO time as RFC 3339 UTC (events of one command share theirs: cached)."""
+        known = self.moments.get(text) if type(text) is str else None
+        if known is None:
+            if type(text) is not str:
+                raise _Unsure("datetime_iso")
+            known = rfc3339(datetime.fromisoformat(text))
+            if len(self.moments) >= _CACHE_LIMIT:
+                self.moments.clear()
+            self.moments[text] = known
+        return known
+
     def value(self, value: Any) -> Any:
         kind = type(value)
         if kind is str or kind is int or value is None or kind is bool:
@@ -107,9 +120,7 @@ class _Reader:
     def transcoded(self, name: Any, data: Any) -> Any:
         try:
             if name == "datetime_iso":
-                if type(data) is not str:
-                    raise _Unsure(name)
-                return rfc3339(datetime.fromisoformat(data))
+                return self.moment(data)
             if name == "money":
                 if type(data) is not dict or data.keys() != {"amount", "currency"}:
                     raise _Unsure(name)
@@ -149,7 +160,7 @@ class _Reader:
                 "claim_id": str(originator_id),
                 "version": int(notification.originator_version),
                 "type": type_name,
-                "recorded_at": self.transcoded("datetime_iso", stamp["_data_"]),
+                "recorded_at": self.moment(stamp["_data_"]),
                 "actor": self.actor(actor["_data_"]),
                 "data": {k: self.value(v) for k, v in state.items() if k not in _ENVELOPE},
             }

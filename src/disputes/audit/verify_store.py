@@ -22,9 +22,10 @@ from disputes.audit.chain import (
     SealedRow,
     SealReader,
     decode,
-    iter_notifications,
+    iter_pages,
     seal_reader,
 )
+from disputes.audit.prefetch import prefetched
 from disputes.audit.raw_records import chain_line, raw_decoder
 
 Progress = Callable[[int], None]
@@ -77,8 +78,8 @@ def walk_sealed_lines(
     is sure to read it as the aggregate layer does, else decoded through the aggregate layer.
     """
     head = reader.head().position
-    store = iter_notifications(app, after, stop, batch)
-    seal = reader.rows(after, min(stop, head), batch)
+    store = (n for page in prefetched(iter_pages(app, after, stop, batch)) for n in page)
+    seal = (row for page in prefetched(reader.pages(after, min(stop, head), batch)) for row in page)
     raw = raw_decoder(app)
     pending_seal = next(seal, None)
     for notification in store:
