@@ -99,11 +99,29 @@ def parse_json(text: str) -> Any:
 _decoder = json.JSONDecoder(parse_float=no_float, parse_constant=no_float)
 """``parse_json``'s decoder, built once (json.loads builds one on every call with these hooks)."""
 _encoder = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+try:  # the C encoder behind _encoder, built once (JSONEncoder.encode builds one on every call)
+    from json.encoder import c_encode_basestring, c_make_encoder  # type: ignore[attr-defined]
+except ImportError:  # pragma: no cover - not CPython
+    c_make_encoder = None
+
+
+def _refuse(value: Any) -> Any:
+    raise TypeError(f"{type(value).__name__} is not JSON")
+
+
+_c_encode = (
+    c_make_encoder(None, _refuse, c_encode_basestring, None, ":", ",", True, False, False)
+    if c_make_encoder is not None and c_encode_basestring is not None
+    else None
+)
 
 
 def _canonical_text(value: Any) -> str:
-    """``canonical(value)`` before its UTF-8 encoding, for a value parsed by ``_decoder`` (no floats)."""
-    return _encoder.encode(value)
+    """``canonical(value)`` before its UTF-8 encoding, for a value parsed by ``_decoder`` (no floats, no
+    cycles: the same text as json.dumps with canonical's arguments)."""
+    if _c_encode is None:  # pragma: no cover
+        return _encoder.encode(value)
+    return "".join(_c_encode(value, 0))
 
 
 def is_hash(value: Any) -> bool:

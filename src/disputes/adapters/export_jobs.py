@@ -187,12 +187,18 @@ class ExportJobStore:
         return job
 
     def get(self, job_id: str) -> ExportJob | None:
-        """The job, its lease checked first: a running job whose lease has passed is failed now."""
+        """The job; a running job whose lease has passed is failed first (a read otherwise: polling
+        takes no write lock)."""
         now = self.clock()
-        with self._transaction() as conn:
-            self._fail_expired(conn, now)
+        with self._transaction(write=False) as conn:
             row = conn.execute(self._sql(SELECT_JOB), (job_id,)).fetchone()
-        return None if row is None else ExportJob(*row)
+        job = None if row is None else ExportJob(*row)
+        if job is not None and job.status == RUNNING and (job.lease_expires_at or "") <= text_of(now):
+            with self._transaction() as conn:
+                self._fail_expired(conn, now)
+                row = conn.execute(self._sql(SELECT_JOB), (job_id,)).fetchone()
+            job = None if row is None else ExportJob(*row)
+        return job
 
     def renew(self, job_id: str) -> bool:
         """Move the lease on; False when the job is no longer running (it was failed meanwhile)."""
@@ -234,6 +240,6 @@ class ExportJobStore:
         return placeholders(query, self.source.url.dialect)
 
     @contextmanager
-    def _transaction(self) -> Iterator[Any]:
-        with table_required("export_jobs"), self.source.transaction() as conn:
+    def _transaction(self, *, write: bool = True) -> Iterator[Any]:
+        with table_required("export_jobs"), self.source.transaction(write=write) as conn:
             yield conn
