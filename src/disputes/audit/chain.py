@@ -160,18 +160,9 @@ def iter_notifications(
     app: DisputesApplication, after: int, stop: int | None = None, batch: int = DEFAULT_BATCH
 ) -> Iterator[Notification]:
     """Stored events with positions in (after, stop], in order, fetched ``batch`` at a time."""
-    for page in iter_pages(app, after, stop, batch):
-        yield from page
-
-
-def iter_pages(
-    app: DisputesApplication, after: int, stop: int | None = None, batch: int = DEFAULT_BATCH
-) -> Iterator[Sequence[Notification]]:
-    """:func:`iter_notifications` a page (``batch`` events) at a time."""
     while True:
         page = app.recorder.select_notifications(after, batch, stop=stop, inclusive_of_start=False)
-        if page:
-            yield page
+        yield from page
         if len(page) < batch:
             return
         after = page[-1].id
@@ -244,16 +235,11 @@ class SealReader:
 
     def rows(self, after: int, stop: int, batch: int = DEFAULT_BATCH) -> Iterator[SealedRow]:
         """Sealed rows with positions in (after, stop], in order."""
-        for page in self.pages(after, stop, batch):
-            yield from page
-
-    def pages(self, after: int, stop: int, batch: int = DEFAULT_BATCH) -> Iterator[list[SealedRow]]:
-        """:meth:`rows` a page (``batch`` rows) at a time; may be read from another thread."""
         while True:
             with _seal_errors():
                 page = self.conn.execute(self.sql.rows, (after, stop, batch)).fetchall()
-            if page:
-                yield [SealedRow(int(r[0]), str(r[1]), int(r[2]), str(r[3]), str(r[4])) for r in page]
+            for row in page:
+                yield SealedRow(int(row[0]), str(row[1]), int(row[2]), str(row[3]), str(row[4]))
             if len(page) < batch:
                 return
             after = int(page[-1][0])
@@ -265,8 +251,7 @@ def seal_reader(db: DatabaseUrl) -> Iterator[SealReader]:
         assert db.sqlite_path is not None
         if not db.sqlite_path.exists():
             raise AuditError(f"no database at {db.sqlite_path}: run 'disputes migrate' first")
-        # Another thread may read ahead on it (an export's pages of the seal): sqlite3 serialises.
-        conn = sqlite3.connect(db.sqlite_path, timeout=10, check_same_thread=False)
+        conn = sqlite3.connect(db.sqlite_path, timeout=10)
         try:
             yield SealReader(conn)
         finally:

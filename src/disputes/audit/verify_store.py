@@ -22,10 +22,9 @@ from disputes.audit.chain import (
     SealedRow,
     SealReader,
     decode,
-    iter_pages,
+    iter_notifications,
     seal_reader,
 )
-from disputes.audit.prefetch import prefetched
 from disputes.audit.raw_records import chain_line, raw_decoder
 
 Progress = Callable[[int], None]
@@ -78,8 +77,8 @@ def walk_sealed_lines(
     is sure to read it as the aggregate layer does, else decoded through the aggregate layer.
     """
     head = reader.head().position
-    store = (n for page in prefetched(iter_pages(app, after, stop, batch)) for n in page)
-    seal = (row for page in prefetched(reader.pages(after, min(stop, head), batch)) for row in page)
+    store = iter_notifications(app, after, stop, batch)
+    seal = reader.rows(after, min(stop, head), batch)
     raw = raw_decoder(app)
     pending_seal = next(seal, None)
     for notification in store:
