@@ -230,3 +230,34 @@ def test_a_job_whose_server_process_was_killed_ends_failed_never_stuck_running(
     assert "ask for the export again" in answer.json()["detail"]
     assert again.status_code == 200  # the dead job holds no place among the running exports
     assert not list((tmp_path / "exports").glob("*.zip"))  # no bundle left for a job that failed
+
+
+@pytest.mark.postgres
+def test_with_several_serving_processes_any_of_them_answers_the_job_until_its_bundle(
+    postgres_url: str, tmp_path: Path, key_file: Path
+) -> None:
+    settings = Settings(database_url=postgres_url, order_facts=CLAIMANT_FACTS)
+    with migrated_container(settings, ManualClock(START)) as container:
+        busy_store(container.app, AuditClock(START))
+        _, token = container.principals.add(Role.REGULATOR, "reg1", now=datetime.now(UTC))
+    env = {
+        "DISPUTES_SIGNING_KEY_FILE": str(key_file),
+        "DISPUTES_EXPORT_DIR": str(tmp_path / "exports"),
+        "DISPUTES_EXPORT_INLINE_MAX_EVENTS": str(INLINE_MAX),
+        "DISPUTES_ORDER_FACTS": CLAIMANT_FACTS,
+    }
+    auth = {"Authorization": f"Bearer {token}"}
+    with server_process(postgres_url, workers=2, **env) as (_, base_url):
+        started = httpx.post(f"{base_url}/exports", json=PERIOD, headers=auth, timeout=30)
+        assert started.status_code == 202, started.text
+        deadline = time.monotonic() + 60
+        answers: list[httpx.Response] = []
+        while not answers or answers[-1].status_code == 202:  # a new connection each time: any process
+            assert time.monotonic() < deadline, "the export job did not finish within 60 seconds"
+            answers.append(httpx.get(f"{base_url}{started.headers['Location']}", headers=auth, timeout=30))
+            time.sleep(0.1)
+        repeated = [httpx.get(f"{base_url}{started.headers['Location']}", headers=auth, timeout=30) for _ in range(6)]
+
+    assert answers[-1].status_code == 200, answers[-1].text
+    assert all(a.status_code == 200 and a.content == answers[-1].content for a in repeated)
+    assert "15 events" in verified_by_the_tool(answers[-1].content, tmp_path)
