@@ -110,7 +110,7 @@ class _Reader:
         if kind is dict:
             if "_type_" in value and value.keys() == {"_type_", "_data_"}:
                 return self.transcoded(value["_type_"], value["_data_"])
-            return {k: self.value(v) for k, v in value.items()}
+            return {k: v if type(v) is str else self.value(v) for k, v in value.items()}
         if kind is list:
             return [self.value(v) for v in value]
         if kind is float:
@@ -162,7 +162,9 @@ class _Reader:
                 "type": type_name,
                 "recorded_at": self.moment(stamp["_data_"]),
                 "actor": self.actor(actor["_data_"]),
-                "data": {k: self.value(v) for k, v in state.items() if k not in _ENVELOPE},
+                "data": {
+                    k: v if type(v) is str else self.value(v) for k, v in state.items() if k not in _ENVELOPE
+                },
             }
         except (_Unsure, orjson.JSONDecodeError, ValueError, TypeError, AttributeError):
             return None
