@@ -10,7 +10,10 @@ transaction), then sealed. Export, ``disputes verify``'s verifier and tools/veri
 a child process of their own, which reports its wall time and its peak resident memory (``ru_maxrss``:
 VmHWM on Linux: the whole process, interpreter included, so an upper bound of what the work needs; the
 verifier's worker processes are reported separately, as the largest of them). Not a test: goals are printed, not asserted.
-Goals (issue 4): verify >= 200,000 events/s; export peak memory < 256 MB whatever the size.
+Goals (issue 4): verify >= 200,000 events/s; export peak memory < 256 MB whatever the size. Goals (issue 15):
+export >= 50,000 events/s, tools/verify_bundle.py >= 100,000 events/s. Each is measured beside a reference
+in the same run, and the ratio printed: the export beside the store's raw read and JSON decode of the same
+events (what no export can beat), the verifiers beside inflating events.jsonl and hashing it with sha256.
 """
 
 from __future__ import annotations
@@ -33,6 +36,11 @@ sys.path.insert(0, str(ROOT / "src"))
 START = datetime(2026, 1, 1, tzinfo=UTC)
 CLAIMS_PER_SAVE = 500
 VERIFY_GOAL = 200_000
+EXPORT_GOAL = 50_000
+TOOL_GOAL = 100_000
+TASKS = ("read", "export", "digest", "verify", "tool")
+"""Each of ours after its reference, in one run: the ratios are steadier than the figures."""
+DEFAULT_BATCH = 1000
 EXPORT_MEMORY_GOAL_MB = 256
 
 
@@ -131,6 +139,31 @@ def child(task: str, args: argparse.Namespace) -> None:
         )
         count = result.manifest["counts"]["events"]
         container.close()
+    elif task == "read":  # reference of the export: the store's raw read and JSON decode, nothing else
+        import orjson
+
+        from disputes.audit.chain import iter_notifications
+        from disputes.bootstrap import bootstrap
+        from disputes.settings import Settings
+
+        settings = Settings(database_url=args.database_url)
+        container = bootstrap(settings)
+        baseline = _peak_mb()
+        started, cpu_started = time.perf_counter(), _cpu_s()
+        count = sum(1 for n in iter_notifications(container.app, 0, batch=DEFAULT_BATCH) if orjson.loads(n.state))
+        container.close()
+    elif task == "digest":  # reference of the verifiers: inflate events.jsonl and sha256 it, nothing else
+        import hashlib
+        import zipfile
+
+        baseline = _peak_mb()
+        started, cpu_started = time.perf_counter(), _cpu_s()
+        digest = hashlib.sha256()
+        with zipfile.ZipFile(args.out) as archive, archive.open("events.jsonl") as stream:
+            count = 0
+            while block := stream.read(1 << 20):
+                digest.update(block)
+                count += block.count(b"\n")
     elif task == "verify":
         from disputes.audit.verify_bundle import verify_bundle
 
@@ -201,7 +234,7 @@ def main() -> int:
         metavar="DIR",
         help="keep the SQLite store in DIR and reuse it when it already holds the events asked for",
     )
-    parser.add_argument("--child", choices=["export", "verify", "tool"], help=argparse.SUPPRESS)
+    parser.add_argument("--child", choices=TASKS, help=argparse.SUPPRESS)
     parser.add_argument("--key", help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -239,7 +272,7 @@ def main() -> int:
         )
         key = generate_key(work / "keys").private_path
         out = store / "bundle.zip"  # with --keep, left there to verify again by hand
-        rows = [run_child(task, database_url, key, out) for task in ("export", "verify", "tool")]
+        rows = [run_child(task, database_url, key, out) for task in TASKS]
         size = out.stat().st_size
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
@@ -253,7 +286,9 @@ def main() -> int:
         f"{'workers MB':>12}"
     )
     names = {
+        "read": "ref: store read+decode",
         "export": "export (disputes export)",
+        "digest": "ref: inflate+sha256",
         "verify": "verify (disputes verify)",
         "tool": "tools/verify_bundle.py",
     }
@@ -262,7 +297,19 @@ def main() -> int:
             f"{names[row['task']]:<26}{row['events']:>11,}{row['seconds']:>10.2f}{row['rate']:>12,.0f}"
             f"{row['cpu_s']:>8.1f}{row['peak_mb']:>13.0f}{row['workers_peak_mb']:>12.0f}"
         )
-    export, verify = rows[0], rows[1]
+    by = {row["task"]: row for row in rows}
+    export, verify, tool = by["export"], by["verify"], by["tool"]
+    print(
+        f"\nratios (ours / reference, same run): export / store read {export['rate'] / by['read']['rate']:.2f}x; "
+        f"verify / inflate+sha256 {verify['rate'] / by['digest']['rate']:.2f}x; "
+        f"tools/verify_bundle.py / inflate+sha256 {tool['rate'] / by['digest']['rate']:.2f}x"
+    )
+    print(
+        f"goals (issue 15): export >= {EXPORT_GOAL:,} events/s: "
+        f"{'met' if export['rate'] >= EXPORT_GOAL else 'NOT met'} ({export['rate']:,.0f}); "
+        f"tools/verify_bundle.py >= {TOOL_GOAL:,} events/s: "
+        f"{'met' if tool['rate'] >= TOOL_GOAL else 'NOT met'} ({tool['rate']:,.0f})"
+    )
     print(
         f"\ngoals: verify >= {VERIFY_GOAL:,} events/s: {'met' if verify['rate'] >= VERIFY_GOAL else 'NOT met'} "
         f"({verify['rate']:,.0f}); export peak < {EXPORT_MEMORY_GOAL_MB} MB: "

@@ -36,6 +36,8 @@ import csv
 import hashlib
 import io
 import json
+import multiprocessing
+import os
 import sys
 import zipfile
 from pathlib import Path
@@ -66,6 +68,7 @@ CLAIM_COLUMNS = [
 ]  # fmt: skip
 CHECKED_COLUMNS = ["events", "first_version", "last_version", "first_position", "last_position"]
 HEX = set("0123456789abcdef")
+HEX_DIGITS = "0123456789abcdef"
 
 
 # --- canonical JSON: sorted keys, "," and ":" with no spaces, UTF-8 (no \u escapes), no floats ----------
@@ -91,6 +94,34 @@ def canonical(value: Any) -> bytes:
 
 def parse_json(text: str) -> Any:
     return json.loads(text, parse_float=no_float, parse_constant=no_float)
+
+
+_decoder = json.JSONDecoder(parse_float=no_float, parse_constant=no_float)
+"""``parse_json``'s decoder, built once (json.loads builds one on every call with these hooks)."""
+_encoder = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+try:  # the C encoder behind _encoder, built once (JSONEncoder.encode builds one on every call)
+    from json.encoder import c_encode_basestring, c_make_encoder  # type: ignore[attr-defined]
+except ImportError:  # pragma: no cover - not CPython
+    c_make_encoder = None
+
+
+def _refuse(value: Any) -> Any:
+    raise TypeError(f"{type(value).__name__} is not JSON")
+
+
+_c_encode = (
+    c_make_encoder(None, _refuse, c_encode_basestring, None, ":", ",", True, False, False)
+    if c_make_encoder is not None and c_encode_basestring is not None
+    else None
+)
+
+
+def _canonical_text(value: Any) -> str:
+    """``canonical(value)`` before its UTF-8 encoding, for a value parsed by ``_decoder`` (no floats, no
+    cycles: the same text as json.dumps with canonical's arguments)."""
+    if _c_encode is None:  # pragma: no cover
+        return _encoder.encode(value)
+    return "".join(_c_encode(value, 0))
 
 
 def is_hash(value: Any) -> bool:
@@ -276,6 +307,33 @@ def check_digest(manifest: dict[str, Any], member: str, digest: str, size: int) 
     )
 
 
+def well_formed(rec: Any) -> bool:
+    """The fast form of ``record_problem(rec) is None``."""
+    if type(rec) is not dict or rec.keys() != RECORD_KEYS:
+        return False
+    actor, prev_hash, own = rec["actor"], rec["prev_hash"], rec["hash"]
+    return (
+        type(rec["position"]) is int
+        and type(rec["version"]) is int
+        and rec["position"] > 0
+        and rec["version"] > 0
+        and isinstance(rec["claim_id"], str)
+        and isinstance(rec["type"], str)
+        and isinstance(rec["recorded_at"], str)
+        and type(actor) is dict
+        and actor.keys() == {"role", "id"}
+        and type(actor["role"]) is str
+        and type(actor["id"]) is str
+        and type(rec["data"]) is dict
+        and type(prev_hash) is str
+        and len(prev_hash) == 64
+        and not prev_hash.strip(HEX_DIGITS)
+        and type(own) is str
+        and len(own) == 64
+        and not own.strip(HEX_DIGITS)
+    )
+
+
 def record_problem(rec: Any) -> str | None:
     if not isinstance(rec, dict):
         return "not a JSON object"
@@ -302,20 +360,126 @@ def record_problem(rec: Any) -> str | None:
     return None
 
 
-def lines_of(stream: Any, digest: Any, counter: list[int]) -> Any:
-    """Each line without its newline, hashing and counting the bytes read. A last line must end too."""
+def blocks_of(stream: Any, digest: Any, counter: list[int], size: int) -> Any:
+    """Blocks of whole lines (each with its newline) and the number of their first line, hashing and
+    counting the bytes read. A last line without its newline is marked so that it never parses."""
     rest = b""
+    line = 1
     while True:
-        chunk = stream.read(1 << 20)
+        chunk = stream.read(size)
         if not chunk:
             break
         digest.update(chunk)
         counter[0] += len(chunk)
-        parts = (rest + chunk).split(b"\n")
-        rest = parts.pop()
-        yield from parts
+        data = rest + chunk
+        cut = data.rfind(b"\n") + 1
+        if cut:
+            block, rest = data[:cut], data[cut:]
+            yield block, line
+            line += block.count(b"\n")
+        else:
+            rest = data
     if rest:
-        yield rest + b"\0"  # a last line without its newline: marked so that it never parses
+        yield rest + b"\0\n", line
+
+
+def check_block(block: bytes, first_line: int) -> tuple[list[tuple[Any, ...]], tuple[str, str, str] | None]:
+    """Steps 1 and 2 of check 5 for each line of ``block``: one record of the format, hashing to its hash.
+
+    Returns (position, claim_id, version, prev_hash, hash) of each line in order, up to the first line
+    that fails, and that line's fault (code, where, detail), or None. The checks between lines (links,
+    positions, versions) are made in file order by :func:`check_events`.
+    """
+    rows: list[tuple[Any, ...]] = []
+    decode, encode, sha256 = _decoder.decode, _canonical_text, hashlib.sha256
+    n = first_line - 1
+    lines = block.split(b"\n")
+    lines.pop()  # what follows the last newline: nothing
+    for raw in lines:
+        n += 1
+        try:
+            rec = decode(raw.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError):
+            return rows, ("bad-record", f"{EVENTS} line {n}", "not a JSON record on one line")
+        if not well_formed(rec):
+            return rows, ("bad-record", f"{EVENTS} line {n}", str(record_problem(rec)))
+        own = rec.pop("hash")
+        try:
+            digest: str | None = sha256(encode(rec).encode("utf-8")).hexdigest()
+        except UnicodeEncodeError:  # a lone surrogate has no UTF-8 form
+            digest = None
+        if digest != own:
+            where = f"{EVENTS} line {n} (position {rec['position']})"
+            return rows, ("hash-mismatch", where, "the record does not hash to its hash")
+        rows.append((rec["position"], rec["claim_id"], rec["version"], rec["prev_hash"], own))
+    return rows, None
+
+
+BLOCK = 1 << 20
+"""Bytes of events.jsonl checked at a time."""
+PARALLEL_BYTES = 1 << 23
+"""events.jsonl at least this large (about 20,000 events) is checked by one process per CPU."""
+
+
+def worker_count(size: int) -> int:
+    """Processes to share the hashing with: one per CPU for a large file on Linux, else none."""
+    if size < PARALLEL_BYTES or not sys.platform.startswith("linux"):
+        return 0
+    if "fork" not in multiprocessing.get_all_start_methods():  # pragma: no cover - Linux has fork
+        return 0
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover
+        cpus = os.cpu_count() or 1
+    return cpus if cpus > 1 else 0
+
+
+def serve_blocks(tasks: Any, results: Any) -> None:
+    """A worker process: check each block it is sent, until it is sent None."""
+    for block, line in iter(tasks.get, None):
+        try:
+            results.put(check_block(block, line))
+        except BaseException as exc:  # pragma: no cover - a bug: reported, not hung on
+            results.put(exc)
+
+
+def checked_blocks(blocks: Any, workers: int) -> Any:
+    """Results of :func:`check_block` in file order: inline, or by forked workers taking blocks in turn.
+
+    The workers are forked (so they need not import this file by name) and each has a queue of its own:
+    blocks go to them in turn and results are taken back in the same turn, one block in flight each.
+    """
+    if not workers:
+        for block, line in blocks:
+            yield check_block(block, line)
+        return
+    context = multiprocessing.get_context("fork")
+    lanes = [(context.SimpleQueue(), context.SimpleQueue()) for _ in range(workers)]
+    processes = [context.Process(target=serve_blocks, args=lane, daemon=True) for lane in lanes]
+    for process in processes:
+        process.start()
+
+    def take(n: int) -> Any:
+        result = lanes[n % workers][1].get()
+        if isinstance(result, BaseException):  # pragma: no cover
+            raise result
+        return result
+
+    try:
+        sent = taken = 0
+        for block, line in blocks:
+            lanes[sent % workers][0].put((block, line))
+            sent += 1
+            if sent - taken >= workers:  # each worker at most one block: no pipe is ever full both ways
+                yield take(taken)
+                taken += 1
+        while taken < sent:
+            yield take(taken)
+            taken += 1
+    finally:
+        for process in processes:  # stopped, not asked: one may be blocked writing a result nobody reads
+            process.terminate()
+            process.join()
 
 
 def check_events(report: Report, archive: zipfile.ZipFile, manifest: dict[str, Any]) -> dict[str, list[int]]:
@@ -329,69 +493,56 @@ def check_events(report: Report, archive: zipfile.ZipFile, manifest: dict[str, A
     first_position: int | None = None
     last_position = 0
     n = 0
+    workers = worker_count(archive.getinfo(EVENTS).file_size)
     with archive.open(EVENTS) as stream:
-        for raw in lines_of(stream, digest, size):
-            n += 1
-            where = f"{EVENTS} line {n}"
-            try:
-                rec = parse_json(raw.decode("utf-8"))
-            except (UnicodeDecodeError, ValueError):
-                raise Fault("bad-record", where, "not a JSON record on one line") from None
-            problem = record_problem(rec)
-            require(problem is None, "bad-record", where, str(problem))
-            position, claim_id, version = rec["position"], rec["claim_id"], rec["version"]
-            where = f"{where} (position {position})"
-            body = {k: v for k, v in rec.items() if k != "hash"}
-            require(
-                digest_of(body) == rec["hash"],
-                "hash-mismatch",
-                where,
-                "the record does not hash to its hash",
-            )
-            if n == 1:
-                require(
-                    rec["prev_hash"] == prev,
-                    "broken-link",
-                    where,
-                    "prev_hash is not the manifest's first_prev_hash",
-                )
-                first_position = position
-            else:
-                if not is_claim:
-                    require(
-                        rec["prev_hash"] == prev,
-                        "broken-link",
-                        where,
-                        f"prev_hash is not the hash of line {n - 1}",
+        for rows, fault in checked_blocks(blocks_of(stream, digest, size, BLOCK), workers):
+            for position, claim_id, version, prev_hash, own in rows:
+                n += 1
+                if n == 1:
+                    if prev_hash != prev:
+                        raise Fault(
+                            "broken-link",
+                            where_of(n, position),
+                            "prev_hash is not the manifest's first_prev_hash",
+                        )
+                    first_position = position
+                else:
+                    if not is_claim and prev_hash != prev:
+                        raise Fault(
+                            "broken-link", where_of(n, position), f"prev_hash is not the hash of line {n - 1}"
+                        )
+                    if position <= last_position:
+                        raise Fault(
+                            "position-order",
+                            where_of(n, position),
+                            f"position {position} does not follow position {last_position}",
+                        )
+                seen = claims.get(claim_id)
+                if is_claim:
+                    if claim_id != bundle_claim:
+                        raise Fault(
+                            "claim-mismatch",
+                            where_of(n, position),
+                            f"claim {claim_id} is not the bundle's claim",
+                        )
+                    if version != n:
+                        raise Fault(
+                            "version-gap", where_of(n, position), f"version {version} where {n} was expected"
+                        )
+                elif seen is not None and version != seen[2] + 1:
+                    raise Fault(
+                        "version-gap",
+                        where_of(n, position),
+                        f"claim {claim_id} version {version} follows version {seen[2]}",
                     )
-                require(
-                    position > last_position,
-                    "position-order",
-                    where,
-                    f"position {position} does not follow position {last_position}",
-                )
-            seen = claims.get(claim_id)
-            if is_claim:
-                require(
-                    claim_id == bundle_claim,
-                    "claim-mismatch",
-                    where,
-                    f"claim {claim_id} is not the bundle's claim",
-                )
-                require(version == n, "version-gap", where, f"version {version} where {n} was expected")
-            elif seen is not None:
-                require(
-                    version == seen[2] + 1,
-                    "version-gap",
-                    where,
-                    f"claim {claim_id} version {version} follows version {seen[2]}",
-                )
-            if seen is None:
-                claims[claim_id] = [1, version, version, position, position]
-            else:
-                seen[0] += 1
-                seen[2], seen[4] = version, position
-            prev, last_position = rec["hash"], position
+                if seen is None:
+                    claims[claim_id] = [1, version, version, position, position]
+                else:
+                    seen[0] += 1
+                    seen[2], seen[4] = version, position
+                prev, last_position = own, position
+            if fault is not None:
+                raise Fault(*fault)
     report.events = n
     check_digest(manifest, EVENTS, digest.hexdigest(), size[0])
     expected = manifest["counts"]["events"]
@@ -410,6 +561,10 @@ def check_events(report: Report, archive: zipfile.ZipFile, manifest: dict[str, A
         "range positions differ from the events",
     )
     return claims
+
+
+def where_of(line: int, position: int) -> str:
+    return f"{EVENTS} line {line} (position {position})"
 
 
 def check_claims(archive: zipfile.ZipFile, manifest: dict[str, Any], claims: dict[str, list[int]]) -> None:

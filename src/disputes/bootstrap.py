@@ -10,6 +10,7 @@ from datetime import timedelta
 from typing import Any
 
 from disputes.adapters.database import ConnectionSource
+from disputes.adapters.export_jobs import ExportJobStore
 from disputes.adapters.idempotency import IdempotencyStore
 from disputes.adapters.migrations import require_migrated
 from disputes.adapters.principals import PrincipalStore
@@ -17,6 +18,7 @@ from disputes.adapters.token_cache import TokenCache
 from disputes.adapters.webhooks import WebhookStore
 from disputes.application.claims import Clock, DisputesApplication, utc_now
 from disputes.application.outbound import OutboundEvents
+from disputes.audit.export_jobs import ExportRunner
 from disputes.engines.deadlines import DeadlineEngine
 from disputes.engines.loop import BackgroundLoop, EngineThread, ViewEngine
 from disputes.engines.nats_publisher import NatsPublisher, NatsSettings, nats_lag
@@ -45,12 +47,30 @@ class Container:
     clock: Clock
     webhooks: WebhookStore = field(init=False)
     """Webhook subscriptions and deliveries, on ``connections``."""
+    export_jobs: ExportJobStore = field(init=False)
+    """Export jobs (``POST /exports`` of a long period), on ``connections``."""
+    exports: ExportRunner = field(init=False)
+    """Runs exports, inline or as jobs, into ``settings.export_directory``."""
 
     views: ViewStore | None = None
     """The views the application itself reads (the claim-rate limit's count of a buyer's claims)."""
 
     def __post_init__(self) -> None:
         self.webhooks = WebhookStore(self.connections)
+        self.export_jobs = ExportJobStore(
+            self.connections,
+            concurrency=self.settings.export_concurrency,
+            lease=timedelta(seconds=self.settings.export_lease_seconds),
+            retention=timedelta(hours=self.settings.export_retention_hours),
+        )
+        self.exports = ExportRunner(
+            self.app,
+            self.settings.database,
+            self.export_jobs,
+            self.settings.export_directory,
+            self.clock,
+            inline_max=self.settings.export_inline_max_events,
+        )
 
     def close(self) -> None:
         self.principals.close()

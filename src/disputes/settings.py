@@ -52,6 +52,30 @@ class Settings(BaseSettings):
     )
     idempotency_ttl_hours: float = Field(default=24, gt=0, description="keyed POSTs' answers kept this long")
     signing_key_file: Path | None = None
+    export_inline_max_events: int = Field(
+        default=20_000,
+        ge=0,
+        description="POST /exports of a period holding at most this many events answers the zip at once; "
+        "a larger period is exported as a job (202)",
+    )
+    export_dir: Path | None = Field(
+        default=None,
+        description="where export jobs keep their bundles; default: exports/ beside the SQLite file, else "
+        "disputes-exports in the temporary directory (every serving process must see the same directory)",
+    )
+    export_concurrency: int = Field(
+        default=2, ge=1, le=64, description="exports running at once, across every process (over it: 503)"
+    )
+    export_retention_hours: float = Field(
+        default=24, gt=0, description="how long a finished export job and its bundle are kept"
+    )
+    export_lease_seconds: float = Field(
+        default=30,
+        gt=0,
+        le=3600,
+        description="a running export's lease, renewed by its process every quarter of it; when it passes "
+        "(the process died) the job is failed",
+    )
     debug: bool = Field(default=False, description="development aid; refused when env is production")
     cors_origins: str = Field(
         default="", description="comma-separated origins allowed cross-origin requests; empty: CORS off"
@@ -202,6 +226,16 @@ class Settings(BaseSettings):
     @property
     def database(self) -> DatabaseUrl:
         return DatabaseUrl.parse(self.database_url)
+
+    @property
+    def export_directory(self) -> Path:
+        """Where export jobs keep their bundles (``export_dir``, else a default beside the data)."""
+        if self.export_dir is not None:
+            return self.export_dir
+        database = self.database
+        if database.dialect == "sqlite" and database.sqlite_path is not None:
+            return database.sqlite_path.parent / "exports"
+        return Path(tempfile.gettempdir()) / "disputes-exports"
 
     @property
     def migration_url(self) -> str:

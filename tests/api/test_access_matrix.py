@@ -26,7 +26,7 @@ from disputes.api.auth import permissions
 from disputes.api.auth.access import check_app, served_routes
 from disputes.api.auth.permissions import Relation, Rule, Subject
 from disputes.bootstrap import start_projections
-from disputes.domain.parties import Role
+from disputes.domain.parties import Actor, Role
 from disputes.settings import Settings
 from support import CELL_PRINCIPALS, COMMAND_EXAMPLES, migrated_container, order_record, policy_file
 from support.http import START, Api, ManualClock, rfc3339, serving
@@ -66,6 +66,16 @@ class World:
             position=self.head(), now=self.api.clock(),
         )
         return subscription.id
+
+    def export_job_id(self) -> str:
+        """A finished export job of reg1's (the regulator of the matrix; any auditor may fetch it too)."""
+        container = self.api.container
+        job = container.export_jobs.start(Actor(Role.REGULATOR, "reg1"), period=(START, START + timedelta(days=1)))
+        bundle = container.exports.bundle_path(job.id)
+        bundle.parent.mkdir(parents=True, exist_ok=True)
+        bundle.write_bytes(b"PK\x05\x06" + bytes(18))  # an empty zip stands for the bundle
+        container.export_jobs.finish(job.id, events=0, last_hash="0" * 64, key_id="0" * 64, filename="a.zip")
+        return job.id
 
 
 def _order_body() -> dict[str, Any]:
@@ -116,6 +126,7 @@ EXAMPLES: dict[tuple[str, str], Example] = {
     ),
     ("GET", "/reports/audit"): lambda w: {"params": {"from": "2026-11-01", "to": "2026-11-30"}},
     ("POST", "/exports"): lambda w: {"json": {"from": "2026-11-01T00:00:00Z", "to": "2026-12-01T00:00:00Z"}},
+    ("GET", "/exports/{job_id}"): lambda w: {},
     ("POST", "/principals"): lambda w: {"json": {"role": "buyer", "id": f"new-{next(_numbers)}"}},
     ("GET", "/principals"): lambda w: {},
     ("DELETE", "/principals/{token_id}"): lambda w: {},
@@ -180,6 +191,7 @@ def _request(world: World, rule: Rule, allowed: bool) -> tuple[str, str, dict[st
         order_id=SHARED_ORDER,
         token_id=world.throwaway_token_id() if "{token_id}" in rule.path else "",
         webhook_id=world.webhook_id() if "{webhook_id}" in rule.path else "",
+        job_id=world.export_job_id() if "{job_id}" in rule.path else "",
     )
     return rule.method, path, kwargs
 

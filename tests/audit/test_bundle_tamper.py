@@ -26,7 +26,7 @@ from disputes.audit.keys import SigningKey, generate_key, load_signing_key
 from disputes.bootstrap import bootstrap
 from disputes.settings import Settings
 from support import CLAIMANT_FACTS
-from support.audit import START, Clock, busy_store, verify_both
+from support.audit import START, Clock, busy_store, load_tool, verify_both
 
 Members = dict[str, bytes]
 
@@ -64,12 +64,16 @@ def bundles(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bundles]:
 
 @pytest.fixture(params=["inline", "small-chunks", "worker-processes"])
 def mode(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    """How the server's verifier reads events.jsonl: whole, in chunks of about a line, or by workers."""
+    """How both verifiers read events.jsonl: whole, in blocks of about a line, or by worker processes."""
+    tool = load_tool()
     if request.param == "small-chunks":
         monkeypatch.setattr(server_verifier, "INLINE_CHUNK", 300)
+        monkeypatch.setattr(tool, "BLOCK", 300)
     elif request.param == "worker-processes":
         monkeypatch.setattr(server_verifier, "_workers", lambda size: 2)
         monkeypatch.setattr(server_verifier, "CHUNK", 1000)
+        monkeypatch.setattr(tool, "worker_count", lambda size: 2)
+        monkeypatch.setattr(tool, "BLOCK", 1000)
     return str(request.param)
 
 

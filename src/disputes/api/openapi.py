@@ -77,6 +77,8 @@ PROBLEM_TYPES: dict[int, list[str]] = {
 
 def problem_types(method: str, path: str, status: int, operation: dict[str, Any]) -> list[str]:
     """The problem types ``method path`` may answer with ``status``."""
+    if status == 500 and path == "/exports/{job_id}":
+        return sorted([*PROBLEM_TYPES[500], "export-failed", "export-interrupted"])
     if status in PROBLEM_TYPES:
         return PROBLEM_TYPES[status]
     claim = path.startswith("/claims/{claim_id}")
@@ -94,6 +96,7 @@ def problem_types(method: str, path: str, status: int, operation: dict[str, Any]
         found += ["order-unknown"] if order else []
         found += ["standing-not-found"] if merchant else []
         found += ["principal-not-found"] if path == "/principals/{token_id}" else []
+        found += ["export-not-found"] if path == "/exports/{job_id}" else []
     elif status == 409:
         found = ["idempotency-key-in-flight", "idempotency-answer-lost"] if keyed else []
         if claim or path == "/claims":
@@ -101,7 +104,7 @@ def problem_types(method: str, path: str, status: int, operation: dict[str, Any]
         found += [*_codes(errors.OrderError, 409), "refund-exceeds-order"] if order else []
         found += [*_codes(errors.StandingError, 409), "concurrent-update"] if merchant else []
         found += ["last-admin-token"] if path == "/principals/{token_id}" else []
-        found += ["audit-chain-broken"] if path == "/exports" else []
+        found += ["audit-chain-broken"] if path.startswith("/exports") else []
     elif status == 422:
         found = list(_INPUT)
         parameters = {p["name"].lower() for p in operation.get("parameters", [])}
@@ -113,7 +116,7 @@ def problem_types(method: str, path: str, status: int, operation: dict[str, Any]
         parameters = {p["name"] for p in operation.get("parameters", [])}
         found = ["views-behind"] if "min_position" in parameters else []
         found += ["store-unavailable"] if path == "/readyz" else []
-        found += ["signing-key-missing"] if path == "/exports" else []
+        found += ["signing-key-missing", "export-busy"] if path == "/exports" else []
     return sorted(set(found))
 
 
@@ -126,7 +129,7 @@ HEADERS: dict[str, dict[str, Any]] = {
         "reached: pass it as `?min_position=` to read your own write",
         "schema": {"type": "string", "pattern": "^[0-9]+$"},
     },
-    "Location": {"description": "the new claim's URL", "schema": {"type": "string"}},
+    "Location": {"description": "the new claim's URL; the export job's (`POST /exports`, 202)", "schema": {"type": "string"}},
     REPLAYED_HEADER: {
         "description": "`true` when this is the stored answer to an earlier request with the same "
         "Idempotency-Key",
@@ -172,10 +175,12 @@ def _headers_of(method: str, path: str, status: str, operation: dict[str, Any], 
             p["name"] == "min_position" for p in operation.get("parameters", [])
         ):
             names.append(POSITION_HEADER)
-        if status == "201" and path == "/claims":
+        if (status == "201" and path == "/claims") or (status == "202" and path == "/exports"):
             names.append("Location")
         if any(p["name"] == "after_version" for p in operation.get("parameters", [])):
             names.append(LINK_HEADER)
+        if status == "202" and path.startswith("/exports"):
+            names.append("Retry-After")
         if keyed:
             names.append(REPLAYED_HEADER)
     if status == "503" or (status == "409" and keyed):

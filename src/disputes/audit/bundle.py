@@ -32,13 +32,15 @@ from disputes.audit.canonical import chain_record, line
 from disputes.audit.chain import DEFAULT_BATCH, SealReader, decode, seal_new_events, seal_reader
 from disputes.audit.format import CLAIM_COLUMNS, CLAIMS, EVENTS, FORMAT, MANIFEST, PUBLIC_KEY, SIGNATURE
 from disputes.audit.keys import SigningKey
-from disputes.audit.verify_store import fault, walk_sealed
+from disputes.audit.verify_store import fault, walk_sealed_lines
 from disputes.domain.claim import claim_id_of
 from disputes.domain.errors import ClaimNotFound
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 Progress = Callable[[int, int], None]
+COMPRESS_LEVEL = 1
+"""Deflate's fastest level: the bundle is about 15 % larger than at the default 6, compressed in half the time."""
 
 
 @dataclass(frozen=True)
@@ -75,13 +77,28 @@ class _Member:
         self.stream = archive.open(name, "w", force_zip64=True)
         self.digest = hashlib.sha256()
         self.size = 0
+        self.buffer: list[bytes] = []
+        self.buffered = 0
 
     def write(self, data: bytes) -> None:
-        self.digest.update(data)
-        self.size += len(data)
-        self.stream.write(data)
+        """Gathered into blocks of about 1 MiB: hashed, compressed and written a block at a time."""
+        self.buffer.append(data)
+        self.buffered += len(data)
+        if self.buffered >= self.BLOCK:
+            self.drain()
+
+    BLOCK = 1 << 20
+
+    def drain(self) -> None:
+        block = b"".join(self.buffer)
+        self.buffer.clear()
+        self.buffered = 0
+        self.digest.update(block)
+        self.size += len(block)
+        self.stream.write(block)
 
     def close(self) -> dict[str, Any]:
+        self.drain()
         self.stream.close()
         return {"sha256": self.digest.hexdigest(), "bytes": self.size}
 
@@ -96,8 +113,9 @@ class _ClaimSummaries:
         " last_position INTEGER, last_event TEXT, last_recorded_at TEXT)"
     )
     UPSERT = (
-        "INSERT INTO claims VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?)"
-        " ON CONFLICT (claim_id) DO UPDATE SET events = events + 1, last_version = excluded.last_version,"
+        "INSERT INTO claims VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        " ON CONFLICT (claim_id) DO UPDATE SET events = events + excluded.events,"
+        " last_version = excluded.last_version,"
         " last_position = excluded.last_position, last_event = excluded.last_event,"
         " last_recorded_at = excluded.last_recorded_at"
     )
@@ -117,7 +135,8 @@ class _ClaimSummaries:
         self.conn.execute("PRAGMA journal_mode = OFF")
         self.conn.execute("PRAGMA synchronous = OFF")
         self.conn.execute(self.CREATE)
-        self.pending: list[tuple[Any, ...]] = []
+        self.pending: dict[str, list[Any]] = {}
+        """Rows of the claims seen since the last flush, in first-seen order: a bounded number."""
 
     OPENINGS = frozenset({"ClaimOpened", "OrderRecorded"})
     """The first event of a claim, or of an order (a merchant's standing has no opening facts)."""
@@ -140,24 +159,36 @@ class _ClaimSummaries:
         )
 
     def add(self, record: dict[str, Any]) -> None:
-        opening = self.opening(record) if record["type"] in self.OPENINGS else (None,) * 9
-        self.pending.append(
-            (
-                record["claim_id"],
-                *opening,
+        row = self.pending.get(record["claim_id"])
+        if row is not None:  # the claim's later event: counted in memory, written at the next flush
+            row[10] += 1
+            row[12], row[14], row[15], row[16] = (
                 record["version"],
-                record["version"],
-                record["position"],
                 record["position"],
                 record["type"],
                 record["recorded_at"],
             )
-        )
-        if len(self.pending) >= DEFAULT_BATCH:
+            return
+        opening = self.opening(record) if record["type"] in self.OPENINGS else (None,) * 9
+        self.pending[record["claim_id"]] = [
+            record["claim_id"],
+            *opening,
+            1,
+            record["version"],
+            record["version"],
+            record["position"],
+            record["position"],
+            record["type"],
+            record["recorded_at"],
+        ]
+        if len(self.pending) >= self.PENDING:
             self.flush()
 
+    PENDING = 10 * DEFAULT_BATCH
+    """Claims gathered in memory between two writes to the scratch file."""
+
     def flush(self) -> None:
-        self.conn.executemany(self.UPSERT, self.pending)
+        self.conn.executemany(self.UPSERT, self.pending.values())
         self.pending.clear()
 
     def fill_openings(self, app: DisputesApplication) -> None:
@@ -209,7 +240,8 @@ class _Selection:
     range: dict[str, Any]
     first_prev_hash: str
     total: int
-    records: Iterator[dict[str, Any]]
+    records: Iterator[tuple[dict[str, Any], bytes]]
+    """Each chain record with its events.jsonl line."""
 
 
 def _select_period(app: DisputesApplication, reader: SealReader, period: Period, batch: int) -> _Selection:
@@ -221,7 +253,7 @@ def _select_period(app: DisputesApplication, reader: SealReader, period: Period,
     stop = max(stop, after)
     prev = reader.hash_before(after + 1)
     rng = {"from": rfc3339(period.start), "to": rfc3339(period.end)}
-    records = walk_sealed(app, reader, after, stop, prev, batch=batch, allow_unsealed=False)
+    records = walk_sealed_lines(app, reader, after, stop, prev, batch=batch, allow_unsealed=False)
     return _Selection("period", rng, prev, reader.count(after, stop), records)
 
 
@@ -232,7 +264,7 @@ def _select_claim(app: DisputesApplication, reader: SealReader, claim_id: str) -
         raise ClaimNotFound(f"no claim {claim_id}", claim_id=claim_id)
     first_prev = reader.hash_before(rows[0].position)
 
-    def records() -> Iterator[dict[str, Any]]:
+    def records() -> Iterator[tuple[dict[str, Any], bytes]]:
         for row in rows:
             page = app.recorder.select_notifications(row.position, 1, stop=row.position)
             if not page:
@@ -253,7 +285,7 @@ def _select_claim(app: DisputesApplication, reader: SealReader, claim_id: str) -
                 raise fault(
                     "altered", row.position, f"claim {claim_id} version {row.version} does not match its seal"
                 )
-            yield chained
+            yield chained, line(chained)
 
     rng = {"claim_id": claim_id, "first_version": rows[0].version, "last_version": rows[-1].version}
     return _Selection("claim", rng, first_prev, len(rows), records())
@@ -294,7 +326,9 @@ def export_bundle(
                 selection = _select_claim(app, reader, claim_id)
             summaries = _ClaimSummaries(Path(scratch) / "claims.sqlite")
             try:
-                with zipfile.ZipFile(temporary, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
+                with zipfile.ZipFile(
+                    temporary, "w", zipfile.ZIP_DEFLATED, allowZip64=True, compresslevel=COMPRESS_LEVEL
+                ) as archive:
                     manifest = _write(archive, app, key, selection, summaries, progress, now)
             finally:
                 summaries.close()
@@ -318,8 +352,8 @@ def _write(
     count, first_position, last_position = 0, None, None
     last_hash = selection.first_prev_hash
     try:
-        for record in selection.records:
-            events.write(line(record))
+        for record, text in selection.records:
+            events.write(text)
             summaries.add(record)
             count += 1
             first_position = record["position"] if first_position is None else first_position
@@ -360,3 +394,18 @@ def _write(
 def manifest_json(manifest: dict[str, Any]) -> bytes:
     """The manifest as written: sorted keys, two-space indent, UTF-8, a final newline."""
     return (json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def period_events(app: DisputesApplication, db: DatabaseUrl, period: Period) -> int:
+    """About how many events the bundle of ``period`` holds: the sealed ones in it and, when the period
+    runs past the sealed head, every event not sealed yet (an upper bound: the export seals them first)."""
+    with seal_reader(db) as reader:
+        head = reader.head()
+        first = reader.boundary(period.start)
+        end = reader.boundary(period.end)
+        after = head.position if first is None else first - 1
+        stop = head.position if end is None else end - 1
+        sealed = reader.count(after, max(stop, after))
+    if end is not None:
+        return sealed
+    return sealed + max((app.recorder.max_notification_id() or 0) - head.position, 0)

@@ -14,7 +14,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from eventsourcing.persistence import Notification
 
@@ -37,8 +37,9 @@ class SealHead:
     hash: str
 
 
-@dataclass(frozen=True)
-class SealedRow:
+class SealedRow(NamedTuple):
+    """One row of the seal (a named tuple: an export reads one per event)."""
+
     position: int
     claim_id: str
     version: int

@@ -16,7 +16,7 @@ from typing import Any
 from disputes.adapters.database import DatabaseUrl
 from disputes.application.claims import DisputesApplication
 from disputes.audit import IntegrityFault
-from disputes.audit.canonical import ZERO_HASH, chain_record
+from disputes.audit.canonical import ZERO_HASH, chain_record, line
 from disputes.audit.chain import (
     DEFAULT_BATCH,
     SealedRow,
@@ -25,6 +25,7 @@ from disputes.audit.chain import (
     iter_notifications,
     seal_reader,
 )
+from disputes.audit.raw_records import chain_line, raw_decoder
 
 Progress = Callable[[int], None]
 
@@ -54,9 +55,31 @@ def walk_sealed(
     difference. With ``allow_unsealed``, stored events after the sealed head are yielded unchecked;
     otherwise they are a fault too.
     """
+    for record, _ in walk_sealed_lines(
+        app, reader, after, stop, prev_hash, batch=batch, allow_unsealed=allow_unsealed
+    ):
+        yield record
+
+
+def walk_sealed_lines(
+    app: DisputesApplication,
+    reader: SealReader,
+    after: int,
+    stop: int,
+    prev_hash: str,
+    *,
+    batch: int = DEFAULT_BATCH,
+    allow_unsealed: bool = False,
+) -> Iterator[tuple[dict[str, Any], bytes]]:
+    """:func:`walk_sealed`, each record with its events.jsonl line (hashed and written once).
+
+    Each stored event is read straight from its stored state when :mod:`disputes.audit.raw_records`
+    is sure to read it as the aggregate layer does, else decoded through the aggregate layer.
+    """
     head = reader.head().position
     store = iter_notifications(app, after, stop, batch)
     seal = reader.rows(after, min(stop, head), batch)
+    raw = raw_decoder(app)
     pending_seal = next(seal, None)
     for notification in store:
         position = notification.id
@@ -64,37 +87,44 @@ def walk_sealed(
             raise fault(
                 "removed", pending_seal.position, f"{_describe(pending_seal)} is sealed but not stored"
             )
-        try:
-            record = decode(app, notification)
-        except Exception as exc:
-            raise fault(
-                "altered", position, f"the stored event no longer decodes ({type(exc).__name__})"
-            ) from None
-        chained = chain_record(position, record, prev_hash)
+        fast = raw(notification)
+        if fast is not None:
+            chained, text = chain_line(position, fast, prev_hash)
+        else:
+            try:
+                record = decode(app, notification)
+            except Exception as exc:
+                raise fault(
+                    "altered", position, f"the stored event no longer decodes ({type(exc).__name__})"
+                ) from None
+            chained = chain_record(position, record, prev_hash)
+            text = line(chained)
         if pending_seal is None or pending_seal.position > position:
             if position <= head:
                 raise fault(
-                    "inserted", position, f"claim {record.claim_id} version {record.version} was never sealed"
+                    "inserted",
+                    position,
+                    f"claim {chained['claim_id']} version {chained['version']} was never sealed",
                 )
             if not allow_unsealed:
                 raise fault("unsealed", position, "the event is not sealed yet")
         else:
             sealed = pending_seal
             pending_seal = next(seal, None)
-            if (record.claim_id, record.version) != (sealed.claim_id, sealed.version):
-                elsewhere = reader.at_version(record.claim_id, record.version)
+            claim_id, version = chained["claim_id"], chained["version"]
+            if (claim_id, version) != (sealed.claim_id, sealed.version):
+                elsewhere = reader.at_version(claim_id, version)
                 if elsewhere is not None:
                     raise fault(
                         "reordered",
                         position,
-                        f"holds claim {record.claim_id} version {record.version}, "
-                        f"sealed at position {elsewhere.position}",
+                        f"holds claim {claim_id} version {version}, sealed at position {elsewhere.position}",
                     )
                 raise fault("altered", position, f"sealed as {_describe(sealed)}, stored event differs")
             if chained["hash"] != sealed.hash:
                 raise fault("altered", position, f"{_describe(sealed)} does not match its seal")
         prev_hash = chained["hash"]
-        yield chained
+        yield chained, text
     if pending_seal is not None:
         raise fault("removed", pending_seal.position, f"{_describe(pending_seal)} is sealed but not stored")
 

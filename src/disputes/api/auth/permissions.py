@@ -216,6 +216,7 @@ RULES: tuple[Rule, ...] = (
     on_merchant("POST", "/standing/appeals/decision", MEDIATOR),
     # audit
     Rule("POST", "/exports", AUDITOR | REGULATOR),
+    Rule("GET", "/exports/{job_id}", AUDITOR | REGULATOR),  # the asker's job; any auditor's (404 otherwise)
     # administration
     Rule("POST", "/principals", ADMIN),
     Rule("GET", "/principals", ADMIN),
