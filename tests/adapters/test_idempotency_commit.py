@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import pytest
 
-from disputes.adapters.idempotency import IN_FLIGHT_LEASE, IdempotencyAnswerLost, fingerprint
+from disputes.adapters.idempotency import IN_FLIGHT_LEASE, PURGE_EVERY, IdempotencyAnswerLost, fingerprint
 from disputes.adapters.keyed_runs import RUNNING, Attempt
 from disputes.bootstrap import Container
 from disputes.domain.parties import Actor, Role
@@ -98,3 +98,26 @@ def test_keyed_commands_committed_together_in_one_batch_are_each_marked(containe
     for i in range(12):
         with pytest.raises(IdempotencyAnswerLost):
             again(container, f"k-batch-{i}")
+
+
+def test_a_key_whose_command_was_recorded_and_then_failed_is_answered_lost_not_run_again(
+    container: Container,
+) -> None:
+    given_order(container.app, "o4", delivered_at=START - timedelta(days=1), buyer_id="b1")
+    attempt = begun(container, "k-4")
+    open_claim_as(container, attempt, "o4")
+    container.idempotency.abandon(attempt)  # e.g. a 503 from a read after the commit
+
+    with pytest.raises(IdempotencyAnswerLost):
+        container.idempotency.begin(BUYER, "k-4", fingerprint("POST", "/claims", None, b"k-4"), START)
+
+
+def test_the_purge_of_expired_keys_keeps_a_recorded_run_whose_process_died(container: Container) -> None:
+    given_order(container.app, "o5", delivered_at=START - timedelta(days=1), buyer_id="b1")
+    open_claim_as(container, begun(container, "k-5"), "o5")  # ... and the process dies
+    later = START + PURGE_EVERY + timedelta(seconds=1)
+    other = container.idempotency.begin(BUYER, "k-6", fingerprint("POST", "/claims", None, b"k-6"), later)
+    assert isinstance(other, Attempt)  # another key's first run, after the lease: it purged expired rows
+
+    with pytest.raises(IdempotencyAnswerLost):
+        container.idempotency.begin(BUYER, "k-5", fingerprint("POST", "/claims", None, b"k-5"), later)

@@ -73,9 +73,15 @@ STORE_ANSWER = (
     f"UPDATE idempotency_keys SET status = ?, headers = ?, body = ?, expires_at = ? "
     f"WHERE {_WHERE_KEY} AND attempt = ?"
 )
-DELETE_ATTEMPT = f"DELETE FROM idempotency_keys WHERE {_WHERE_KEY} AND attempt = ?"
+DELETE_ATTEMPT = f"DELETE FROM idempotency_keys WHERE {_WHERE_KEY} AND attempt = ? AND committed_at IS NULL"
+LOSE_ATTEMPT = f"UPDATE idempotency_keys SET attempt = '{LOST}', expires_at = ? WHERE {_WHERE_KEY} AND attempt = ?"
 RENEW_LEASE = f"UPDATE idempotency_keys SET expires_at = ? WHERE {_WHERE_KEY} AND attempt = ? AND status IS NULL"
-PURGE_EXPIRED = "DELETE FROM idempotency_keys WHERE expires_at <= ?"
+PURGE_EXPIRED = (
+    "DELETE FROM idempotency_keys WHERE expires_at <= ?"
+    " AND (status IS NOT NULL OR committed_at IS NULL OR committed_at <= ?)"
+)
+"""Rows past their time; but the row of a run that died after its commit stays for the key's time after
+that commit, so that its retries learn it was recorded (it is marked lost when one comes)."""
 
 
 class InvalidIdempotencyKey(InvalidValue):
@@ -181,7 +187,7 @@ class IdempotencyStore:
                 if not inserted:  # another run wrote the row since the read above
                     row = conn.execute(self._sql(SELECT_LIVE), (*where, now_text)).fetchone()
                 if self._purge_due(now):
-                    conn.execute(self._sql(PURGE_EXPIRED), (now_text,))
+                    conn.execute(self._sql(PURGE_EXPIRED), (now_text, _text(now - self.ttl)))
             if inserted:
                 self._hold(attempt)
                 return attempt
@@ -223,10 +229,13 @@ class IdempotencyStore:
             conn.execute(self._sql(STORE_ANSWER), values)
 
     def abandon(self, attempt: Attempt) -> None:
-        """Free the key: the run failed, and a retry may run the request again."""
+        """Free the key: the run failed, and a retry may run the request again; unless its command was
+        recorded before it failed (a 5xx after the commit): then the key is lost, never run again."""
         self._release(attempt)
         with self._transaction() as conn:
-            conn.execute(self._sql(DELETE_ATTEMPT), self._where(attempt))
+            if conn.execute(self._sql(DELETE_ATTEMPT), self._where(attempt)).rowcount == 0:
+                expires = _text(self.clock() + self.ttl)
+                conn.execute(self._sql(LOSE_ATTEMPT), (expires, *self._where(attempt)))
 
     def close(self) -> None:
         """Stop renewing leases (the rows of runs still going then expire within ``lease``)."""
