@@ -49,7 +49,7 @@ from eventsourcing.application import Application
 from disputes.domain.policy import Windows
 from projections.changes import CLAIM_TOPIC_PREFIX, Change, ClaimStates, OtherEvent
 from projections.partitions import Partition, hold
-from projections.store import ViewConnection, ViewStore, lock_key, time_text
+from projections.store import ViewConnection, ViewStore, WriteBuffer, lock_key, time_text
 
 log = logging.getLogger("disputes.projections")
 
@@ -267,10 +267,15 @@ class ProjectionRunner:
         return self.batch_size
 
     def commit(self, batch: Batch) -> None:
-        """Write the batch's rows and move each projection's position, in one transaction."""
+        """Write the batch's rows and move each projection's position, in one transaction.
+
+        On SQLite the views build their rows before the write lock is taken (:class:`WriteBuffer`), and
+        only the writes and the positions run under it.
+        """
         conn = self.conn
         try:
-            with batch.stack, nullcontext() if conn.dialect == "postgres" else conn.transaction():
+            with batch.stack:
+                work = []
                 for projection in batch.owned:
                     at = batch.positions.get(projection.name, 0)
                     if at >= batch.last:
@@ -278,10 +283,19 @@ class ProjectionRunner:
                     # Usually every projection stood where the batch started: all the changes are its own.
                     source: Sequence[Any] = batch.changes if projection.claims_only else batch.events
                     mine = source if at <= batch.start else [c for c in source if c.position > at]
-                    if mine:
-                        projection.process(mine, conn)
-                    self._advance(conn, self._names[projection.name], at, batch.last)
-                self._maybe_crash()
+                    writes = None
+                    if mine and conn.dialect == "sqlite" and projection.tables:
+                        writes = WriteBuffer(conn.dialect)
+                        projection.process(mine, writes)
+                    work.append((projection, at, mine, writes))
+                with nullcontext() if conn.dialect == "postgres" else conn.transaction():
+                    for projection, at, mine, writes in work:
+                        if writes is not None:
+                            writes.replay(conn)
+                        elif mine:
+                            projection.process(mine, conn)
+                        self._advance(conn, self._names[projection.name], at, batch.last)
+                    self._maybe_crash()
         except BaseException:
             # The cached claims may have moved past what is committed: start afresh.
             self.states.clear()
