@@ -28,6 +28,7 @@ from disputes.engines.webhooks import DeliverySettings, DeliveryWorkers
 from disputes.settings import Settings
 from projections import catalog
 from projections.claims_list import BuyerOpenings
+from projections.partitions import Partition
 from projections.readside import ReadSide
 from projections.runner import CATCHUP_BATCH_SIZE, ProjectionRunner, crash_hook_from_environment
 from projections.settings import ReadSideSettings
@@ -144,8 +145,11 @@ def build_runner(
     settings: ReadSideSettings | None = None,
     batch_size: int | None = None,
     catchup_batch_size: int = CATCHUP_BATCH_SIZE,
+    partition: Partition | None = None,
+    stop: int | None = None,
 ) -> ProjectionRunner:
-    """A runner of the named projections (all by default) on the container's application and database."""
+    """A runner of the named projections (all by default) on the container's application and database
+    (of one ``partition`` of a rebuild, up to ``stop``, when given)."""
     settings = settings or read_side_settings(container.settings)
     return ProjectionRunner(
         container.app,
@@ -157,6 +161,8 @@ def build_runner(
         poll_seconds=settings.projection_poll_seconds,
         cache_size=settings.projection_cache_size,
         crash_before_commit=crash_hook_from_environment(),
+        partition=partition,
+        stop=stop,
     )
 
 

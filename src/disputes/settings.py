@@ -50,6 +50,13 @@ class Settings(BaseSettings):
         le=60,
         description="the longest a request waits for the database before 503 (less while it is away)",
     )
+    health_sample_seconds: float = Field(
+        default=1.0,
+        ge=0,
+        le=60,
+        description="/readyz and /metrics answer from figures taken at most this long ago (one batch of "
+        "queries per period, whatever the number of callers)",
+    )
     idempotency_ttl_hours: float = Field(default=24, gt=0, description="keyed POSTs' answers kept this long")
     signing_key_file: Path | None = None
     export_inline_max_events: int = Field(

@@ -21,6 +21,12 @@ each batch's view rows together with the new positions in one transaction.
 
 Every projection of a runner shares one read and decode of the log: the batch starts at the lowest
 position among them, and each projection receives only the changes past its own position.
+
+A rebuild may split the log among several runners, one per :class:`~projections.partitions.Partition`
+(each in a process of its own): each reads every notification but decodes and projects only the events
+of its share of the aggregates, and keeps its own position rows (``claims@1/2``, ...), written with its
+rows in one transaction as always. Meanwhile the views' own positions are held (negative): a runner
+leaves a held projection alone until the rebuild releases it (``projections/partitions.py``).
 """
 
 from __future__ import annotations
@@ -42,7 +48,8 @@ from eventsourcing.application import Application
 
 from disputes.domain.policy import Windows
 from projections.changes import CLAIM_TOPIC_PREFIX, Change, ClaimStates, OtherEvent
-from projections.store import ViewConnection, ViewStore, lock_key, time_text
+from projections.partitions import Partition, hold
+from projections.store import ViewConnection, ViewStore, WriteBuffer, lock_key, time_text
 
 log = logging.getLogger("disputes.projections")
 
@@ -99,6 +106,8 @@ class Batch:
     """How many notifications were asked for."""
     events: Sequence[Change | OtherEvent] = ()
     """Every event of the batch in order, other aggregates' too (``changes`` itself when all are claims')."""
+    held: int = 0
+    """The runner's projections left alone because a partitioned rebuild holds them."""
 
     @property
     def empty(self) -> bool:
@@ -144,6 +153,8 @@ class ProjectionRunner:
         poll_seconds: float = 0.2,
         cache_size: int = 10_000,
         crash_before_commit: int | None = None,
+        partition: Partition | None = None,
+        stop: int | None = None,
     ) -> None:
         if not projections:
             raise ValueError("a runner needs at least one projection")
@@ -155,6 +166,11 @@ class ProjectionRunner:
         self.poll_seconds = poll_seconds
         self.states = ClaimStates(app, windows, cache_size)
         self.crash_before_commit = crash_before_commit
+        self.partition = partition
+        """Only this share of the aggregates, at positions of its own (a partitioned rebuild)."""
+        self.stop = stop
+        """Read no notification past this position (a partition rebuilds up to the head it was given)."""
+        self._names = {p.name: p.name if partition is None else partition.position_name(p.name) for p in projections}
         self._batches = 0
         self._conn: ViewConnection | None = None
         self.last_error: BaseException | None = None
@@ -164,7 +180,7 @@ class ProjectionRunner:
     def conn(self) -> ViewConnection:
         if self._conn is None:
             self._conn = self.store.connect()
-            ensure_positions(self._conn, [p.name for p in self.projections])
+            ensure_positions(self._conn, list(self._names.values()))
         return self._conn
 
     def close(self) -> None:
@@ -179,7 +195,7 @@ class ProjectionRunner:
         with gc_paused():
             batch = self.prepare()
             # Projections another worker holds are not caught up as far as this runner can tell.
-            complete = len(batch.owned) == len(self.projections)
+            complete = len(batch.owned) + batch.held == len(self.projections)
             if batch.empty:
                 batch.abandon()
                 return StepResult(0, complete, batch.start)
@@ -203,23 +219,37 @@ class ProjectionRunner:
         try:
             if conn.dialect == "postgres":
                 stack.enter_context(conn.transaction())
-            owned = [p for p in self.projections if conn.try_lock(lock_key(p.name))]
+            names = self._names
+            owned = [p for p in self.projections if conn.try_lock(lock_key(names[p.name]))]
+            positions = {p.name: at for p, at in zip(owned, self._positions(conn, owned), strict=True)}
+            locked = len(owned)
+            owned = [p for p in owned if positions[p.name] >= 0]  # a held one is being rebuilt in partitions
+            held = locked - len(owned)
             if not owned:
-                return Batch(stack, [], {}, [], 0, 0, 0)
-            positions = read_positions(conn)
-            start = min(positions.get(p.name, 0) for p in owned)
+                return Batch(stack, [], {}, [], 0, 0, 0, held=held)
+            start = min(positions[p.name] for p in owned)
             size = self._batch_size(start)
-            notifications = self.app.recorder.select_notifications(start, size, inclusive_of_start=False)
+            notifications = self.app.recorder.select_notifications(
+                start, size, stop=self.stop, inclusive_of_start=False
+            )
             if not notifications:
-                return Batch(stack, owned, positions, [], start, start, 0, size)
+                return Batch(stack, owned, positions, [], start, start, 0, size, held=held)
             changes, events = self._changes(notifications)
             return Batch(
-                stack, owned, positions, changes, start, notifications[-1].id, len(notifications), size, events
+                stack, owned, positions, changes, start, notifications[-1].id, len(notifications), size, events,
+                held,
             )
         except BaseException:
             self.states.clear()
             stack.close()
             raise
+
+    def _positions(self, conn: ViewConnection, projections: Sequence[Projection]) -> list[int]:
+        """Where each of ``projections`` stands (at this runner's own rows, for a partition)."""
+        if not projections:
+            return []
+        found = read_positions(conn)
+        return [found.get(self._names[p.name], 0) for p in projections]
 
     def _batch_size(self, start: int) -> int:
         """``catchup_batch_size`` when at least that many events wait past ``start``, else ``batch_size``.
@@ -228,7 +258,7 @@ class ProjectionRunner:
         (up to ``catchup_batch_size`` - 1) would go in small batches, which cost more per event.
         """
         if self.catchup_batch_size > self.batch_size:
-            head = int(self.app.recorder.max_notification_id() or 0)
+            head = int(self.app.recorder.max_notification_id() or 0) if self.stop is None else self.stop
             waiting = head - start
             if waiting >= 2 * self.catchup_batch_size:
                 return self.catchup_batch_size
@@ -237,10 +267,15 @@ class ProjectionRunner:
         return self.batch_size
 
     def commit(self, batch: Batch) -> None:
-        """Write the batch's rows and move each projection's position, in one transaction."""
+        """Write the batch's rows and move each projection's position, in one transaction.
+
+        On SQLite the views build their rows before the write lock is taken (:class:`WriteBuffer`), and
+        only the writes and the positions run under it.
+        """
         conn = self.conn
         try:
-            with batch.stack, nullcontext() if conn.dialect == "postgres" else conn.transaction():
+            with batch.stack:
+                work = []
                 for projection in batch.owned:
                     at = batch.positions.get(projection.name, 0)
                     if at >= batch.last:
@@ -248,10 +283,19 @@ class ProjectionRunner:
                     # Usually every projection stood where the batch started: all the changes are its own.
                     source: Sequence[Any] = batch.changes if projection.claims_only else batch.events
                     mine = source if at <= batch.start else [c for c in source if c.position > at]
-                    if mine:
-                        projection.process(mine, conn)
-                    self._advance(conn, projection.name, at, batch.last)
-                self._maybe_crash()
+                    writes = None
+                    if mine and conn.dialect == "sqlite" and projection.tables:
+                        writes = WriteBuffer(conn.dialect)
+                        projection.process(mine, writes)
+                    work.append((projection, at, mine, writes))
+                with nullcontext() if conn.dialect == "postgres" else conn.transaction():
+                    for projection, at, mine, writes in work:
+                        if writes is not None:
+                            writes.replay(conn)
+                        elif mine:
+                            projection.process(mine, conn)
+                        self._advance(conn, self._names[projection.name], at, batch.last)
+                    self._maybe_crash()
         except BaseException:
             # The cached claims may have moved past what is committed: start afresh.
             self.states.clear()
@@ -261,6 +305,8 @@ class ProjectionRunner:
         """The claim changes, and every event in order (the same list when all are claim events)."""
         decode = self.app.mapper.to_domain_event
         change = self.states.change
+        if self.partition is not None:  # the other partitions' aggregates are theirs to decode
+            notifications = self.partition.mine(notifications)
         changes = [
             change(notification.id, decode(notification))
             for notification in notifications
@@ -378,8 +424,9 @@ class ProjectionRunner:
 # --- rebuilding --------------------------------------------------------------------------------------
 
 
-def reset(store: ViewStore, projections: Sequence[Projection]) -> None:
-    """Empty the projections' tables and put them back at position 0, in one transaction.
+def reset(store: ViewStore, projections: Sequence[Projection], partitions: int = 1) -> None:
+    """Empty the projections' tables and put them back at position 0, in one transaction; with more
+    than one ``partitions``, hold them for a rebuild in that many (``projections/partitions.py``).
 
     On PostgreSQL it waits for each projection's lock, so no batch of another worker is half done; a
     worker that had read the old position fails its compare-and-set and starts again from 0.
@@ -393,7 +440,10 @@ def reset(store: ViewStore, projections: Sequence[Projection]) -> None:
                 conn.lock(lock_key(projection.name))
                 for table in projection.tables:
                     conn.execute(f"DELETE FROM {table}")
-                conn.execute(RESET_POSITION, (now, projection.name))
+                if partitions > 1:
+                    hold(conn, projection.name, partitions, now)
+                else:
+                    conn.execute(RESET_POSITION, (now, projection.name))
     finally:
         conn.close()
 

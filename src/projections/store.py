@@ -239,6 +239,39 @@ class ViewConnection:
         self.raw.close()
 
 
+class WriteBuffer(ViewConnection):
+    """A projection's writes, recorded to be replayed later on a real connection, in order.
+
+    On SQLite the runner lets the views build their rows into one of these before it takes the write
+    lock, so that the lock (which blocks every other writer: commands, another partition of a rebuild)
+    is held only while the rows are written. A view's ``process`` only writes (it reads nothing of its
+    own tables back), so nothing changes but when the writing happens.
+    """
+
+    def __init__(self, dialect: Dialect) -> None:
+        super().__init__(dialect, None)
+        self._writes: list[tuple[Any, Any, Sequence[Sequence[Any]]]] = []
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        self._writes.append((ViewConnection.executemany, sql, rows))
+
+    def insert_rows(self, table: Table, rows: Sequence[Sequence[Any]]) -> None:
+        self._writes.append((ViewConnection.insert_rows, table, rows))
+
+    def upsert_rows(self, table: Table, rows: Sequence[Sequence[Any]]) -> None:
+        self._writes.append((ViewConnection.upsert_rows, table, rows))
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        raise RuntimeError("a view's writes are being recorded: it cannot read here")
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        raise RuntimeError("a view's writes are being recorded: no single statement here")
+
+    def replay(self, conn: ViewConnection) -> None:
+        for write, target, rows in self._writes:
+            write(conn, target, rows)
+
+
 class ViewStore:
     """Opens connections to the read side's tables (the database of the event store)."""
 

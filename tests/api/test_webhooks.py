@@ -178,6 +178,8 @@ def test_readiness_and_metrics_show_the_deliveries_by_status(
     api.open_claim("b1")
     receiver.wait_for("ok", 1)
     wait_until(lambda: deliveries_of(api, created["id"], status="delivered") != [])
+    # /readyz and /metrics answer from samples at most DISPUTES_HEALTH_SAMPLE_SECONDS (1 s) old.
+    wait_until(lambda: api.get(None, "/readyz").json()["events_out"]["webhook_deliveries"]["delivered"] == 1)
     ready = api.get(None, "/readyz").json()
     assert ready["events_out"] == {"webhook_deliveries": {"pending": 0, "delivered": 1, "failed": 0}, "nats": None}
     families = {f.name: f for f in text_string_to_metric_families(api.get(None, "/metrics").text)}

@@ -19,6 +19,7 @@ import httpx
 import psycopg
 import pytest
 from prometheus_client.mmap_dict import MmapedDict
+from prometheus_client.parser import text_string_to_metric_families
 
 from disputes.adapters.database import DatabaseUrl
 from disputes.adapters.migrations import apply_migrations
@@ -78,6 +79,17 @@ class Server:
                 if sample == "disputes_http_requests_total" and labels.get("route") == route:
                     counted[pid] = counted.get(pid, 0.0) + value
         return counted
+
+    def serving(self) -> set[int]:
+        """The serving processes, once every one of them has answered /healthz."""
+        self.until_every_worker_answers("/healthz", "/healthz")
+        return set(self.requests_by_process("/healthz"))
+
+    def background(self) -> int:
+        """The background process: the supervisor's child that neither serves nor tracks resources."""
+        tracker = {pid for pid in self.children() if b"resource_tracker" in Path(f"/proc/{pid}/cmdline").read_bytes()}
+        (background,) = self.children() - set(self.requests_by_process("/healthz")) - tracker
+        return background
 
     def children(self) -> set[int]:
         found: set[int] = set()
@@ -156,6 +168,25 @@ def test_metrics_through_any_worker_count_the_requests_of_every_worker(postgres_
             assert counted == [f"{line} {float(sum(served_by.values()))}"], counted
 
 
+def test_metrics_with_several_workers_show_each_process_s_own_figures_labelled_by_pid_once_per_name(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    with served(postgres_url, tmp_path) as server:
+        serving = server.serving()
+        background = server.background()
+        for answer in server.get_at_once("/metrics")[:4]:  # whichever process answers
+            families = list(text_string_to_metric_families(answer.text))
+            names = [family.name for family in families]
+            assert len(names) == len(set(names)), sorted(n for n in names if names.count(n) > 1)
+            found = {family.name: family for family in families}
+            memory = {int(s.labels["pid"]): s.value for s in found["process_resident_memory_bytes"].samples}
+            assert set(memory) == serving | {background}, memory
+            assert all(value > 1_000_000 for value in memory.values()), memory
+            cpu = {int(s.labels["pid"]) for s in found["process_cpu_seconds"].samples}
+            assert cpu == set(memory)
+            assert [s.labels["implementation"] for s in found["python_info"].samples] == ["CPython"]
+
+
 def test_a_passed_deadline_fires_once_with_several_workers(postgres_url: str, tmp_path: Path) -> None:
     env = {"DISPUTES_MERCHANT_RESPONSE_HOURS": "0.0005", "DISPUTES_DEADLINE_POLL_SECONDS": "0.2"}  # 1.8 s
     with served(postgres_url, tmp_path, **env) as server:
@@ -189,9 +220,8 @@ def test_the_background_process_killed_with_sigkill_is_started_again_and_fires_t
 ) -> None:
     env = {"DISPUTES_MERCHANT_RESPONSE_HOURS": "0.0005", "DISPUTES_DEADLINE_POLL_SECONDS": "0.2"}
     with served(postgres_url, tmp_path, **env) as server:
-        server.until_every_worker_answers("/healthz", "/healthz")
-        tracker = {pid for pid in server.children() if b"resource_tracker" in Path(f"/proc/{pid}/cmdline").read_bytes()}
-        (background,) = server.children() - set(server.requests_by_process("/healthz")) - tracker
+        server.serving()
+        background = server.background()
         os.kill(background, signal.SIGKILL)
         claim_id = open_claim(server, "o-after").json()["id"]
         deadline = time.monotonic() + 30
@@ -250,8 +280,7 @@ def test_a_supervisor_killed_with_sigkill_leaves_no_process_of_its_own_running(
     postgres_url: str, tmp_path: Path
 ) -> None:
     with served(postgres_url, tmp_path) as server:
-        server.until_every_worker_answers("/healthz", "/healthz")
-        serving = set(server.requests_by_process("/healthz"))
+        serving = server.serving()
         children = server.children()
         assert len(serving) == WORKERS and serving <= children
         os.kill(server.process_id, signal.SIGKILL)

@@ -18,6 +18,8 @@ from prometheus_client.metrics_core import Metric
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 
+from disputes.adapters.process_metrics import ProcessesCollector, announce
+
 HTTP_REQUESTS = Counter(
     "disputes_http_requests",
     "HTTP requests answered, by method, route template and status.",
@@ -73,12 +75,18 @@ def registry_with(*collectors: Collector) -> CollectorRegistry:
     """A registry of the process's metrics and ``collectors`` (those of one composition root).
 
     In multiprocess mode (:data:`MULTIPROCESS_DIRECTORY` set), the counters are those of every process
-    of the server, summed by prometheus_client's own collector (no process and Python collectors then:
-    they would be those of the one process that answers)."""
+    of the server, summed by prometheus_client's own collector, and the process figures those of every
+    live process of the server, labelled ``pid`` (``adapters/process_metrics.py``; this process is
+    announced among them)."""
     registry = CollectorRegistry(auto_describe=False)
     directory = os.environ.get(MULTIPROCESS_DIRECTORY)
-    # prometheus_client leaves the collector untyped.
-    registry.register(MultiProcessCollector(None, path=directory) if directory else _Default())  # type: ignore[no-untyped-call]
+    if directory:
+        announce(directory)
+        # prometheus_client leaves the collector untyped.
+        registry.register(MultiProcessCollector(None, path=directory))  # type: ignore[no-untyped-call]
+        registry.register(ProcessesCollector(directory))
+    else:
+        registry.register(_Default())
     for collector in collectors:
         registry.register(collector)
     return registry

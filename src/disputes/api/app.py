@@ -110,8 +110,11 @@ def create_app(container: Container | None = None) -> FastAPI:
         openapi_tags=openapi.TAGS,
     )
     api.state.container = container
-    api.state.metrics = api_registry(container, lambda: read_side_of(api.state, container))
-    api.state.probe = ReadinessProbe(settings.database)  # /readyz asks it on the event loop
+    # /readyz and /metrics answer from samples taken at most every DISPUTES_HEALTH_SAMPLE_SECONDS.
+    period = settings.health_sample_seconds
+    api.state.metrics = api_registry(container, lambda: read_side_of(api.state, container), period)
+    api.state.probe = ReadinessProbe(settings.database, period=period)  # /readyz asks it on the event loop
+    api.state.readiness = health.readiness_sampler(container, lambda: read_side_of(api.state, container), period)
     problems.install(api)
     api.add_middleware(IdempotencyMiddleware)
     # Outside idempotency: a key's fingerprint is taken over the checked, NFC-normalised body.

@@ -16,6 +16,7 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
 
 from disputes.adapters.metrics import registry_with
+from disputes.adapters.sampled import Sampled
 from disputes.audit.health import seal_metrics
 from disputes.bootstrap import Container, outbox_status
 from projections.readside import ReadSide, lag_metrics
@@ -82,20 +83,29 @@ GAUGES: tuple[Gauges, ...] = (up, head, seal, projections, pools, events_out)
 
 
 class _ContainerGauges:
-    def __init__(self, container: Container, read_side: Callable[[], ReadSide]) -> None:
+    """The gauges of :data:`GAUGES`, read together at most once per period (one batch of queries,
+    whatever the number of scrapes); the process's counters are read at every scrape."""
+
+    def __init__(self, container: Container, read_side: Callable[[], ReadSide], period: float) -> None:
         self.container = container
         self.read_side = read_side
+        self.sample = Sampled(self._read, period)
 
-    def collect(self) -> Iterable[Metric]:
+    def _read(self) -> list[Metric]:
         read_side = self.read_side()
+        found: list[Metric] = []
         for gauges in GAUGES:
             try:
-                families = list(gauges(self.container, read_side))
+                found += gauges(self.container, read_side)
             except Exception:  # the store is down: /readyz says so; metrics still answer
                 continue
-            yield from families
+        return found
+
+    def collect(self) -> Iterable[Metric]:
+        return self.sample.get()
 
 
-def api_registry(container: Container, read_side: Callable[[], ReadSide]) -> CollectorRegistry:
-    """The registry one API serves: the process's metrics and its container's gauges."""
-    return registry_with(_ContainerGauges(container, read_side))
+def api_registry(container: Container, read_side: Callable[[], ReadSide], period: float = 0.0) -> CollectorRegistry:
+    """The registry one API serves: the process's metrics and its container's gauges (sampled at most
+    every ``period`` seconds)."""
+    return registry_with(_ContainerGauges(container, read_side, period))

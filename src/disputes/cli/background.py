@@ -8,8 +8,12 @@ stops on SIGTERM or SIGINT, and by itself when its supervisor is gone (it is nev
 
 from __future__ import annotations
 
+import os
+
 from disputes.adapters.logs import configure_logging
+from disputes.adapters.metrics import MULTIPROCESS_DIRECTORY
 from disputes.adapters.orphans import stop_when_orphaned
+from disputes.adapters.process_metrics import announce
 from disputes.bootstrap import (
     bootstrap,
     start_deadline_engine,
@@ -29,6 +33,9 @@ def run_background(runs: dict[str, bool]) -> None:
     ``*_in_process`` settings, as ``disputes serve`` read them; false: a worker of its own runs it)."""
     settings = Settings(**runs)  # type: ignore[arg-type]
     configure_logging(settings.log_level)
+    directory = os.environ.get(MULTIPROCESS_DIRECTORY)
+    if directory:  # its process figures are shown on /metrics, beside the serving processes'
+        announce(directory)
     container = bootstrap(settings)
     with stop_on_signals() as stop:
         stop_when_orphaned()

@@ -13,9 +13,12 @@ from typing import Any
 
 from disputes.bootstrap import build_runner
 from disputes.cli.common import ProgressBar, opened_container, stop_on_signals
+from disputes.cli.rebuild import rebuild
+from disputes.cli.workers import usable_cpus
+from disputes.domain.errors import InvalidValue
 from projections import catalog
-from projections.runner import reset
-from projections.store import ViewStore
+
+MAX_DEFAULT_WORKERS = 4
 
 
 def register(subparsers: Any) -> None:
@@ -38,6 +41,14 @@ def register(subparsers: Any) -> None:
     )
     rebuild.add_argument("name", nargs="?", metavar="NAME", help="the projection (default: all)")
     rebuild.add_argument("--quiet", action="store_true", help="no progress bar")
+    rebuild.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        metavar="N",
+        help="processes that share the views' rebuild, each a share of the claims (default: the CPUs "
+        "this process may use, at most 4; 1: one runner does it all)",
+    )
     rebuild.set_defaults(handler=run_rebuild)
 
 
@@ -64,19 +75,19 @@ def run_project(args: argparse.Namespace) -> int:
 def run_rebuild(args: argparse.Namespace) -> int:
     names = [args.name] if args.name else []
     projections = catalog.select(names)
+    workers = args.workers if args.workers is not None else min(MAX_DEFAULT_WORKERS, usable_cpus())
+    if workers < 1:
+        raise InvalidValue("--workers must be 1 or more")
     with opened_container() as container:
         head = int(container.app.recorder.max_notification_id() or 0)
-        reset(ViewStore(container.settings.database), projections)
-        runner = build_runner(container, names)
         bar = ProgressBar(sys.stderr, "rebuild", total=head, enabled=not args.quiet)
         started = time.monotonic()
         try:
-            runner.run_until_caught_up(bar.update)
+            read = rebuild(container, names, workers=workers, progress=bar.update)
         finally:
-            runner.close()
             bar.finish()
         seconds = time.monotonic() - started
-        rate = head / seconds if seconds > 0 else 0.0
+        rate = read / seconds if seconds > 0 else 0.0
         rebuilt = ", ".join(p.name for p in projections)
-        print(f"rebuilt {rebuilt}: {head:,} events in {seconds:.1f} s ({rate:,.0f} events/s)")
+        print(f"rebuilt {rebuilt}: {read:,} events in {seconds:.1f} s ({rate:,.0f} events/s)")
         return 0

@@ -16,6 +16,7 @@ from multiprocessing.process import BaseProcess
 from pathlib import Path
 
 from disputes.adapters.metrics import MULTIPROCESS_DIRECTORY
+from disputes.adapters.process_metrics import forget_all
 from disputes.cli.background import run_background
 from disputes.domain.errors import DisputesError
 from disputes.settings import Settings
@@ -37,7 +38,7 @@ def serving_workers(settings: Settings, requested: int | None) -> int:
     count = requested or settings.workers
     sqlite = settings.database.dialect == "sqlite"
     if count is None:
-        count = 1 if sqlite else _usable_cpus()
+        count = 1 if sqlite else usable_cpus()
     if sqlite and count > 1:
         raise DisputesError(
             f"--workers {count} needs PostgreSQL: on SQLite, disputes serve runs one process "
@@ -50,7 +51,7 @@ BACKGROUND_SETTINGS = ("projections_in_process", "deadlines_in_process", "delive
 """What the background process runs: each one that the operator left in process (the default)."""
 
 
-def _usable_cpus() -> int:
+def usable_cpus() -> int:
     """The CPUs this process may run on (a cpuset or taskset counts), else the machine's."""
     if hasattr(os, "sched_getaffinity"):
         return max(1, len(os.sched_getaffinity(0)))
@@ -69,6 +70,7 @@ def several_processes(settings: Settings) -> Iterator[None]:
     directory.mkdir(parents=True, exist_ok=True)
     for stale in directory.glob("*.db"):  # counters of an earlier run would be added to this one's
         stale.unlink()
+    forget_all(directory)  # and its processes' figures shown
     saved = {name: os.environ.get(name) for name in (*SERVING_ENVIRONMENT, MULTIPROCESS_DIRECTORY)}
     os.environ.update({**SERVING_ENVIRONMENT, MULTIPROCESS_DIRECTORY: str(directory)})
     background = _Background(runs) if any(runs.values()) else None

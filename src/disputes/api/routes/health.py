@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.concurrency import run_in_threadpool
 
 from disputes.adapters.probe import ReadinessProbe
-from disputes.api.deps import get_container, get_read_side
+from disputes.adapters.sampled import Sampled
 from disputes.api.problems import problem
 from disputes.api.schemas.health import Health
 from disputes.audit.health import seal_readiness
-from disputes.bootstrap import outbox_status
+from disputes.bootstrap import Container, outbox_status
+from projections.readside import ReadSide
 
 router = APIRouter(tags=["operations"])
 
@@ -29,29 +33,42 @@ def _not_ready(why: str) -> JSONResponse:
     )
 
 
+Readiness = dict[str, Any] | str
+"""The body of a ready answer, or why the store is not ready."""
+
+
 @router.get("/readyz", response_model=None, summary="Readiness: the event store answers")
 async def readyz(request: Request) -> JSONResponse:
-    """Readiness: the event store answers; the body shows each projection's lag, the seal and events out."""
+    """Readiness: the event store answers; the body shows each projection's lag, the seal and events out.
+
+    Both the probe and the body are samples at most DISPUTES_HEALTH_SAMPLE_SECONDS old: however many
+    callers, the database is asked once per period."""
     probe: ReadinessProbe = request.app.state.probe
     if not await probe.answers():  # at once, without waiting for a worker thread
         return _not_ready("the database does not answer")
-    return await run_in_threadpool(_readiness, request)
+    sampled: Sampled[Readiness] = request.app.state.readiness
+    found = sampled.fresh()  # on the event loop while the sample is fresh
+    if found is None:
+        found = await run_in_threadpool(sampled.get)
+    return _not_ready(found) if isinstance(found, str) else JSONResponse(found)
 
 
-def _readiness(request: Request) -> JSONResponse:
-    container = get_container(request)
-    app, read_side = container.app, get_read_side(request, container)
+def readiness_sampler(container: Container, read_side: Callable[[], ReadSide], period: float) -> Sampled[Readiness]:
+    """The /readyz body, taken again at most every ``period`` seconds."""
+    return Sampled(lambda: _readiness(container, read_side()), period)
+
+
+def _readiness(container: Container, read_side: ReadSide) -> Readiness:
+    app = container.app
     try:
         head = app.recorder.max_notification_id() or 0
         lag = {status.name: status.lag for status in read_side.statuses()}
         seal = seal_readiness(app, container.settings.database)
         events_out = outbox_status(container)
     except Exception as e:  # the store is down or unreachable: not ready, and say why
-        return _not_ready(type(e).__name__)
-    return JSONResponse(
-        {"status": "ready", "store": {"head_position": head}, "projections_lag": lag, "seal": seal,
-         "events_out": events_out}
-    )
+        return type(e).__name__
+    return {"status": "ready", "store": {"head_position": head}, "projections_lag": lag, "seal": seal,
+            "events_out": events_out}
 
 
 @router.get(
