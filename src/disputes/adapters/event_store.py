@@ -85,7 +85,36 @@ def lost_race(save: Save) -> IntegrityError:
     return IntegrityError(f"version {first.originator_version} of {first.originator_id} is recorded already")
 
 
-class EventTableRecorder(PostgresApplicationRecorder):
+class GroupCommitting:
+    """What both recorders share: saves without a tracking record go through the process's group commit
+    (with the keyed run each records, :mod:`disputes.adapters.keyed_runs`); a save alone takes the
+    library's own path, its unique key deciding a race; a batch is the recorder's :meth:`_write_batch`."""
+
+    group: GroupCommit[Pending, Sequence[int] | None]
+
+    def start_group_commit(self) -> None:
+        self.group = GroupCommit(self._write, max_batch=GROUP_COMMIT_MAX)
+
+    def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
+        if not stored_events or any(value is not None for value in kwargs.values()):  # tracking=None: none
+            positions: Sequence[int] | None = super().insert_events(stored_events, **kwargs)  # type: ignore[misc]
+            return positions
+        return self.group.submit((stored_events, RUNNING.get()))
+
+    def _write(self, pending: Sequence[Pending]) -> list[Outcome]:
+        if len(pending) > 1:
+            return self._write_batch(pending)
+        save, attempt = pending[0]
+        try:
+            return [super().insert_events(save, idempotency=attempt)]  # type: ignore[misc]
+        except IntegrityError as refused:
+            return [refused]
+
+    def _write_batch(self, pending: Sequence[Pending]) -> list[Outcome]:
+        raise NotImplementedError
+
+
+class EventTableRecorder(GroupCommitting, PostgresApplicationRecorder):
     """The library's application recorder, taking its table lock through a function.
 
     Identical behaviour (the same EXCLUSIVE lock, the same ``lock_timeout``, held to the end of the
@@ -110,7 +139,7 @@ class EventTableRecorder(PostgresApplicationRecorder):
             "SELECT originator_id, originator_version, topic, state FROM {0}.{1}"
             " WHERE originator_id = ANY(%s) ORDER BY originator_id, originator_version"
         ).format(Identifier(self.datastore.schema), Identifier(self.events_table_name))
-        self.group: GroupCommit[Pending, Sequence[int] | None] = GroupCommit(self._write, max_batch=GROUP_COMMIT_MAX)
+        self.start_group_commit()
 
     def select_events_of(self, originator_ids: Sequence[UUID]) -> list[StoredEvent]:
         """Every event of these aggregates in one query, by aggregate and version."""
@@ -123,13 +152,6 @@ class EventTableRecorder(PostgresApplicationRecorder):
                 for row in curs.fetchall()
             ]
 
-    def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
-        """Saves without tracking records are committed in groups; the others as the library does."""
-        if not stored_events or any(value is not None for value in kwargs.values()):  # tracking=None: none
-            positions: Sequence[int] | None = super().insert_events(stored_events, **kwargs)
-            return positions
-        return self.group.submit((stored_events, RUNNING.get()))
-
     def _insert_events(self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any) -> None:
         """The library's hook in its insert transaction: mark the keyed run, if any, as committed."""
         attempt = kwargs.get("idempotency")
@@ -137,13 +159,7 @@ class EventTableRecorder(PostgresApplicationRecorder):
             curs.execute(*mark_committed(attempt, "postgres"))
         super()._insert_events(curs, stored_events, **kwargs)
 
-    def _write(self, pending: Sequence[Pending]) -> list[Outcome]:
-        if len(pending) == 1:  # alone: the library's own path, the unique key deciding a race
-            save, attempt = pending[0]
-            try:
-                return [super().insert_events(save, idempotency=attempt)]
-            except IntegrityError as refused:
-                return [refused]
+    def _write_batch(self, pending: Sequence[Pending]) -> list[Outcome]:
         saves = [save for save, _ in pending]
         ids = sorted({event.originator_id for save in saves for event in save})
         with self.datastore.get_connection() as conn, conn.pipeline() as pipeline, conn.transaction():
@@ -170,13 +186,13 @@ class EventTableRecorder(PostgresApplicationRecorder):
 RECORDER_TOPIC = f"{EventTableRecorder.__module__}:{EventTableRecorder.__qualname__}"
 
 
-class SQLiteEventRecorder(SQLiteApplicationRecorder):
+class SQLiteEventRecorder(GroupCommitting, SQLiteApplicationRecorder):
     """The library's SQLite application recorder, committing concurrent saves together: one
     transaction (one writer, one flush), each save a savepoint of its own."""
 
     def __init__(self, datastore: SQLiteDatastore, events_table_name: str = "stored_events") -> None:
         super().__init__(datastore, events_table_name)
-        self.group: GroupCommit[Pending, Sequence[int] | None] = GroupCommit(self._write, max_batch=GROUP_COMMIT_MAX)
+        self.start_group_commit()
 
     def select_events_of(self, originator_ids: Sequence[UUID]) -> list[StoredEvent]:
         """Every event of these aggregates in one query, by aggregate and version."""
@@ -199,12 +215,6 @@ class SQLiteEventRecorder(SQLiteApplicationRecorder):
                 for row in cursor.fetchall()
             ]
 
-    def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
-        if not stored_events or any(value is not None for value in kwargs.values()):  # tracking=None: none
-            positions: Sequence[int] | None = super().insert_events(stored_events, **kwargs)
-            return positions
-        return self.group.submit((stored_events, RUNNING.get()))
-
     def _insert_events(self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
         """The library's insert, in its transaction; first the keyed run, if any, is marked committed."""
         attempt = kwargs.get("idempotency")
@@ -213,13 +223,7 @@ class SQLiteEventRecorder(SQLiteApplicationRecorder):
         positions: Sequence[int] | None = super()._insert_events(c, stored_events, **kwargs)
         return positions
 
-    def _write(self, pending: Sequence[Pending]) -> list[Outcome]:
-        if len(pending) == 1:
-            save, attempt = pending[0]
-            try:
-                return [super().insert_events(save, idempotency=attempt)]
-            except IntegrityError as refused:
-                return [refused]
+    def _write_batch(self, pending: Sequence[Pending]) -> list[Outcome]:
         outcomes: list[Outcome] = []
         with self.datastore.transaction(commit=True) as cursor:
             for save, attempt in pending:
