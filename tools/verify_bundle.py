@@ -68,6 +68,8 @@ CLAIM_COLUMNS = [
     "last_position", "last_event", "last_recorded_at",
 ]  # fmt: skip
 CHECKED_COLUMNS = ["events", "first_version", "last_version", "first_position", "last_position"]
+checked_cells = operator.itemgetter(*(CLAIM_COLUMNS.index(c) for c in CHECKED_COLUMNS))
+"""The cells of a claims.csv row that the events determine, as a tuple."""
 HEX = set("0123456789abcdef")
 HEX_DIGITS = "0123456789abcdef"
 
@@ -679,26 +681,12 @@ def check_claims(archive: zipfile.ZipFile, manifest: dict[str, Any], claims: dic
             f"{CLAIMS} row 1",
             "the header differs from the format",
         )
+        columns = len(CLAIM_COLUMNS)
         for n, row in enumerate(rows, 2):
-            where = f"{CLAIMS} row {n}"
-            require(len(row) == len(CLAIM_COLUMNS), "claims-mismatch", where, "wrong number of columns")
-            claim_id = row[0]
-            expected = claims.get(claim_id)
-            require(
-                expected is not None,
-                "claims-mismatch",
-                where,
-                f"claim {claim_id} has no events in the bundle",
-            )
-            require(claim_id not in seen, "claims-mismatch", where, f"claim {claim_id} appears twice")
-            seen.add(claim_id)
-            got = [row[CLAIM_COLUMNS.index(c)] for c in CHECKED_COLUMNS]
-            require(
-                got == [str(v) for v in expected],  # type: ignore[union-attr]
-                "claims-mismatch",
-                where,
-                f"claim {claim_id}'s counts differ from the events",
-            )
+            expected = claims.get(row[0]) if len(row) == columns else None
+            if expected is None or row[0] in seen or checked_cells(row) != tuple(map(str, expected)):
+                claim_row_fault(row, n, claims, seen)
+            seen.add(row[0])
     except csv.Error as exc:
         raise Fault("claims-mismatch", CLAIMS, f"not CSV ({exc})") from None
     missing = len(claims) - len(seen)
@@ -711,6 +699,17 @@ def check_claims(archive: zipfile.ZipFile, manifest: dict[str, Any], claims: dic
         CLAIMS,
         f"{len(seen)} claims, the manifest says {expected_count}",
     )
+
+
+def claim_row_fault(row: list[str], n: int, claims: dict[str, list[int]], seen: set[str]) -> None:
+    """The fault of row ``n`` of claims.csv, which does not match the events (the checks in their order)."""
+    where = f"{CLAIMS} row {n}"
+    require(len(row) == len(CLAIM_COLUMNS), "claims-mismatch", where, "wrong number of columns")
+    claim_id = row[0]
+    expected = claims.get(claim_id)
+    require(expected is not None, "claims-mismatch", where, f"claim {claim_id} has no events in the bundle")
+    require(claim_id not in seen, "claims-mismatch", where, f"claim {claim_id} appears twice")
+    raise Fault("claims-mismatch", where, f"claim {claim_id}'s counts differ from the events")
 
 
 def check_previous(report: Report, pinned_pem: bytes | None, previous: Path) -> None:
