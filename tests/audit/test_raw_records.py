@@ -3,13 +3,15 @@ decoding each event through the aggregate layer, and the aggregate layer's verdi
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
 
 from disputes.application.claims import DisputesApplication
-from disputes.application.records import event_record
+from disputes.application.records import event_record, rfc3339
 from disputes.audit.canonical import ZERO_HASH, chain_record, line
 from disputes.audit.chain import iter_notifications
-from disputes.audit.raw_records import chain_line, raw_decoder
+from disputes.audit.raw_records import _utc_text, chain_line, raw_decoder
 from support.audit import MERCHANT, Clock, Tamper, busy_store, open_claim
 
 
@@ -52,3 +54,22 @@ def test_a_stored_state_the_raw_reader_is_unsure_of_is_left_to_the_aggregate_lay
     notification = next(n for n in iter_notifications(app, position - 1, position))
 
     assert raw_decoder(app)(notification) is None
+
+
+@pytest.mark.parametrize(
+    "stored",
+    [
+        "2026-11-02T10:00:00+00:00",
+        "2026-11-02T10:00:00.123456+00:00",
+        "2026-11-02T10:00:00.000001+00:00",
+        "2026-11-02T10:00:00.000000+00:00",
+        "2026-11-02T10:00:00.120+00:00",
+        "2026-11-02 10:00:00+00:00",
+        "2026-11-02T18:00:00+08:00",
+        "2026-11-02T18:00:00.5-03:30",
+        "2026-11-02T10:00:00Z",
+    ],
+)
+def test_a_stored_time_read_off_its_text_is_what_rfc3339_writes_of_it(stored: str) -> None:
+    moment = datetime.fromisoformat(stored)
+    assert _utc_text(stored, moment) == rfc3339(moment)

@@ -351,9 +351,13 @@ def _write(
     events = _Member(archive, EVENTS)
     count, first_position, last_position = 0, None, None
     last_hash = selection.first_prev_hash
+    lines: list[bytes] = []
     try:
         for record, text in selection.records:
-            events.write(text)
+            lines.append(text)
+            if len(lines) >= DEFAULT_BATCH:
+                events.write(b"".join(lines))
+                lines.clear()
             summaries.add(record)
             count += 1
             first_position = record["position"] if first_position is None else first_position
@@ -363,6 +367,7 @@ def _write(
     except BaseException:
         events.stream.close()  # the zip cannot be closed with a member open; the file is discarded anyway
         raise
+    events.write(b"".join(lines))
     files = {EVENTS: events.close()}
     summaries.fill_openings(app)
     claims = _Member(archive, CLAIMS)

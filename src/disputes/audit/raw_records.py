@@ -39,6 +39,18 @@ _SORT = orjson.OPT_SORT_KEYS
 _POSITION = b',"position":'
 
 
+def _utc_text(text: str, moment: datetime) -> str:
+    """``rfc3339(moment)`` for ``moment = datetime.fromisoformat(text)``, read off ``text`` when it is
+    already UTC in ``isoformat()``'s own form (what the transcoder stores): ``YYYY-MM-DDTHH:MM:SS`` and
+    ``.ffffff`` or not, then ``+00:00``; microseconds of zero are left out, as isoformat leaves them."""
+    if text[10:11] == "T" and text[-6:] == "+00:00":
+        if len(text) == 25:
+            return text[:19] + "Z"
+        if len(text) == 32 and text[19] == ".":
+            return text[:19] + "Z" if text[20:26] == "000000" else text[:26] + "Z"
+    return rfc3339(moment)
+
+
 class _Unsure(Exception):
     """The stored state holds something only the aggregate layer may read."""
 
@@ -97,7 +109,7 @@ class _Reader:
         if known is None:
             if type(text) is not str:
                 raise _Unsure("datetime_iso")
-            known = rfc3339(datetime.fromisoformat(text))
+            known = _utc_text(text, datetime.fromisoformat(text))
             if len(self.moments) >= _CACHE_LIMIT:
                 self.moments.clear()
             self.moments[text] = known
