@@ -64,6 +64,7 @@ class _Reader:
         self.actors: dict[tuple[str, str], dict[str, str]] = {}
         self.amounts: dict[str, str] = {}
         self.moments: dict[str, str] = {}
+        self.ids: dict[int, str] = {}
 
     def event_class(self, topic: str) -> tuple[str, type[Any]]:
         known = self.types.get(topic)
@@ -72,6 +73,21 @@ class _Reader:
             if getattr(cls, "class_version", 1) != 1:
                 raise _Unsure(topic)
             known = self.types[topic] = (cls.__name__, cls)
+        return known
+
+    def claim_id(self, cls: type[Any], stored: Any) -> str:
+        """The aggregate id as text: a UUID's text is cached by its number (the events of a claim share it)."""
+        kind = type(stored)
+        convert = find_id_convertor(cls, kind)  # type: ignore[arg-type]  # cached by the library
+        if kind is not UUID:
+            return str(convert(stored))
+        number = stored.int
+        known = self.ids.get(number)
+        if known is None:
+            known = str(convert(stored))
+            if len(self.ids) >= _CACHE_LIMIT:
+                self.ids.clear()
+            self.ids[number] = known
         return known
 
     def actor(self, data: Any) -> dict[str, str]:
@@ -160,8 +176,7 @@ class _Reader:
             if type(state) is not dict or "class_version" in state:
                 return None
             type_name, cls = self.event_class(notification.topic)
-            convert = find_id_convertor(cls, type(notification.originator_id))  # type: ignore[arg-type]
-            originator_id = convert(notification.originator_id)
+            claim_id = self.claim_id(cls, notification.originator_id)
             actor = state.get("actor") or state.get("buyer")
             stamp = state.get("timestamp")
             if type(stamp) is not dict or stamp.get("_type_") != "datetime_iso" or type(actor) is not dict:
@@ -169,7 +184,7 @@ class _Reader:
             if actor.get("_type_") != "actor" or actor.keys() != {"_type_", "_data_"}:
                 return None
             return {
-                "claim_id": str(originator_id),
+                "claim_id": claim_id,
                 "version": int(notification.originator_version),
                 "type": type_name,
                 "recorded_at": self.moment(stamp["_data_"]),
