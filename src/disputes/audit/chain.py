@@ -15,10 +15,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
+from uuid import UUID
 
 from eventsourcing.persistence import Notification
 
 from disputes.adapters.database import DatabaseUrl, connect
+from disputes.adapters.event_store import StoredRow
 from disputes.application.claims import DisputesApplication
 from disputes.application.records import EventRecord, event_record
 from disputes.audit import AuditError
@@ -166,6 +168,44 @@ def iter_notifications(
         if len(page) < batch:
             return
         after = page[-1].id
+
+
+STORE_END = 2**63 - 1
+"""The highest position either store can hold: "no stop"."""
+
+
+def iter_stored(
+    app: DisputesApplication, after: int, stop: int | None = None, batch: int = DEFAULT_BATCH
+) -> Iterator[Notification | StoredRow]:
+    """:func:`iter_notifications`, as the store's plain rows when its recorder reads them (ours do):
+    no UUID object and no Notification per event. :func:`as_notification` makes one when needed."""
+    select = getattr(app.recorder, "select_rows", None)
+    if select is None:
+        yield from iter_notifications(app, after, stop, batch)
+        return
+    end = STORE_END if stop is None else stop
+    while True:
+        page = select(after, end, batch)
+        yield from page
+        if len(page) < batch:
+            return
+        after = page[-1].id
+
+
+def as_notification(app: DisputesApplication, row: Notification | StoredRow) -> Notification:
+    """The library's Notification of a row of :func:`iter_stored`, its id converted as the recorder does."""
+    if isinstance(row, Notification):
+        return row
+    stored_id: UUID | str = row.originator_id
+    if getattr(app.recorder.datastore, "originator_id_type", "uuid") == "uuid":  # type: ignore[attr-defined]
+        stored_id = UUID(row.originator_id)
+    return Notification(
+        id=row.id,
+        originator_id=stored_id,
+        originator_version=row.originator_version,
+        topic=row.topic,
+        state=bytes(row.state),
+    )
 
 
 def seal_new_events(

@@ -26,12 +26,13 @@ import orjson
 from eventsourcing.persistence import Notification, find_id_convertor
 from eventsourcing.utils import resolve_topic
 
+from disputes.adapters.event_store import StoredRow
 from disputes.application.claims import DisputesApplication
 from disputes.application.records import rfc3339
 from disputes.audit.canonical import line, record_hash
 from disputes.domain.parties import Actor
 
-RawDecoder = Callable[[Notification], "dict[str, Any] | None"]
+RawDecoder = Callable[[Notification | StoredRow], "dict[str, Any] | None"]
 
 _ENVELOPE = frozenset({"originator_topic", "timestamp", "actor", "buyer"})
 _CACHE_LIMIT = 100_000
@@ -64,7 +65,7 @@ class _Reader:
         self.actors: dict[tuple[str, str], dict[str, str]] = {}
         self.amounts: dict[str, str] = {}
         self.moments: dict[str, str] = {}
-        self.ids: dict[int, str] = {}
+        self.ids: dict[int | str, str] = {}
 
     def event_class(self, topic: str) -> tuple[str, type[Any]]:
         known = self.types.get(topic)
@@ -76,18 +77,18 @@ class _Reader:
         return known
 
     def claim_id(self, cls: type[Any], stored: Any) -> str:
-        """The aggregate id as text: a UUID's text is cached by its number (the events of a claim share it)."""
+        """The aggregate id as text, cached by the stored id (a UUID's number, or the stored text): the
+        events of a claim share it."""
         kind = type(stored)
         convert = find_id_convertor(cls, kind)  # type: ignore[arg-type]  # cached by the library
-        if kind is not UUID:
-            return str(convert(stored))
-        number = stored.int
-        known = self.ids.get(number)
+        key = stored.int if kind is UUID else stored if kind is str else None
+        known = self.ids.get(key) if key is not None else None
         if known is None:
             known = str(convert(stored))
-            if len(self.ids) >= _CACHE_LIMIT:
-                self.ids.clear()
-            self.ids[number] = known
+            if key is not None:
+                if len(self.ids) >= _CACHE_LIMIT:
+                    self.ids.clear()
+                self.ids[key] = known
         return known
 
     def actor(self, data: Any) -> dict[str, str]:
@@ -167,7 +168,7 @@ class _Reader:
             raise _Unsure(str(name)) from None
         raise _Unsure(str(name))
 
-    def record(self, notification: Notification) -> dict[str, Any] | None:
+    def record(self, notification: Notification | StoredRow) -> dict[str, Any] | None:
         """The record ``event_record(decoded).as_dict()`` would give, or None when unsure."""
         if not self.usable:
             return None
