@@ -6,11 +6,12 @@ from __future__ import annotations
 from datetime import datetime
 
 import pytest
+from eventsourcing.persistence import Notification
 
 from disputes.application.claims import DisputesApplication
 from disputes.application.records import event_record, rfc3339
 from disputes.audit.canonical import ZERO_HASH, chain_record, line
-from disputes.audit.chain import iter_notifications
+from disputes.audit.chain import as_notification, iter_notifications, iter_stored
 from disputes.audit.raw_records import _utc_text, chain_line, raw_decoder
 from support.audit import MERCHANT, Clock, Tamper, busy_store, open_claim
 
@@ -34,6 +35,23 @@ def test_every_stored_event_reads_raw_to_the_record_and_line_the_aggregate_layer
         assert (chained, text) == (reference, line(reference))
         prev, checked = reference["hash"], checked + 1
     assert checked > 15
+
+
+def test_the_store_s_plain_rows_are_its_notifications_and_read_raw_to_the_same_records(
+    app: DisputesApplication, clock: Clock
+) -> None:
+    busy_store(app, clock)
+    raw = raw_decoder(app)
+    notifications = list(iter_notifications(app, 0))
+    rows = list(iter_stored(app, 0, batch=4))  # pages of 4: the paging too
+    assert [row.id for row in rows] == [n.id for n in notifications]
+    for row, notification in zip(rows, notifications, strict=True):
+        assert not isinstance(row, Notification), "the recorder reads plain rows"
+        assert as_notification(app, row) == notification
+        record = raw(row)
+        assert record is not None and record == raw(notification)
+    middle = [row.id for row in iter_stored(app, rows[2].id, rows[9].id, batch=3)]
+    assert middle == [row.id for row in rows[3:10]]
 
 
 @pytest.mark.parametrize(
