@@ -457,23 +457,34 @@ def _learn(raw: bytes, body: bytes) -> None:
         known[1].add(known[0](parts))
 
 
-def fast_row(raw: bytes) -> tuple[Any, ...] | None:
+def fast_row(
+    raw: bytes,
+    _backslash: bytes = _BACKSLASH,
+    _quote: bytes = _QUOTE,
+    _shapes: dict[bytes, tuple[Any, set[Any]]] = _shapes,
+    _ones: bytes = _ONES,
+    _hex: bytes = _HEX_BYTES,
+    _member: bytes = _HASH_MEMBER,
+    _member_bytes: int = _HASH_MEMBER_BYTES,
+    _sha256: Any = hashlib.sha256,
+) -> tuple[Any, ...] | None:
     """:func:`check_line`'s row for a line of a known shape and keys that hashes to its hash, else None.
 
-    Only for lines of a block in valid UTF-8 without control characters (but newlines)."""
-    if _BACKSLASH in raw:
+    Only for lines of a block in valid UTF-8 without control characters (but newlines). (The defaults
+    bind module names as locals: this runs once per line.)"""
+    if _backslash in raw:
         return None
-    parts = raw.split(_QUOTE)
-    known = _shapes.get(_shape_of(parts))
+    parts = raw.split(_quote)
+    known = _shapes.get(_quote.join(parts[0::2]).translate(_ones))  # _shape_of(parts)
     if known is None or known[0](parts) not in known[1]:
         return None
     # the layout of a well-formed canonical record: {"actor":{"id":"..","role":".."},"claim_id":"..",
     # "data":{..},"hash":"..","position":N,"prev_hash":"..","recorded_at":"..","type":"..","version":N}
     prev_hash, own = parts[-12], parts[-18]
-    if len(prev_hash) != 64 or prev_hash.strip(_HEX_BYTES):
+    if len(prev_hash) != 64 or prev_hash.strip(_hex):
         return None
-    cut = raw.rfind(_HASH_MEMBER) + 2
-    digest = hashlib.sha256(raw[:cut] + raw[cut + _HASH_MEMBER_BYTES :]).hexdigest()
+    cut = raw.rfind(_member) + 2
+    digest = _sha256(raw[:cut] + raw[cut + _member_bytes :]).hexdigest()
     if digest != own.decode():
         return None
     return int(parts[-15][1:-1]), parts[13].decode(), int(parts[-1][1:-1]), prev_hash.decode(), digest
@@ -518,6 +529,10 @@ PARALLEL_BYTES = 1 << 23
 """events.jsonl at least this large (about 20,000 events) is checked by one process per CPU."""
 
 
+IN_FLIGHT = 2
+"""Blocks sent ahead to each worker process."""
+
+
 def worker_count(size: int) -> int:
     """Processes to share the hashing with: one per CPU for a large file on Linux, else none."""
     if size < PARALLEL_BYTES or not sys.platform.startswith("linux"):
@@ -544,14 +559,16 @@ def checked_blocks(blocks: Any, workers: int) -> Any:
     """Results of :func:`check_block` in file order: inline, or by forked workers taking blocks in turn.
 
     The workers are forked (so they need not import this file by name) and each has a queue of its own:
-    blocks go to them in turn and results are taken back in the same turn, one block in flight each.
+    blocks go to them in turn and results are taken back in the same turn, ``IN_FLIGHT`` blocks in
+    flight each (so that a worker has its next block while this process reads its last result). Blocks
+    are sent by the queue's own thread: this process never waits to send while a worker waits to answer.
     """
     if not workers:
         for block, line in blocks:
             yield check_block(block, line)
         return
     context = multiprocessing.get_context("fork")
-    lanes = [(context.SimpleQueue(), context.SimpleQueue()) for _ in range(workers)]
+    lanes = [(context.Queue(), context.SimpleQueue()) for _ in range(workers)]
     processes = [context.Process(target=serve_blocks, args=lane, daemon=True) for lane in lanes]
     for process in processes:
         process.start()
@@ -567,7 +584,7 @@ def checked_blocks(blocks: Any, workers: int) -> Any:
         for block, line in blocks:
             lanes[sent % workers][0].put((block, line))
             sent += 1
-            if sent - taken >= workers:  # each worker at most one block: no pipe is ever full both ways
+            if sent - taken >= workers * IN_FLIGHT:
                 yield take(taken)
                 taken += 1
         while taken < sent:
@@ -577,6 +594,9 @@ def checked_blocks(blocks: Any, workers: int) -> Any:
         for process in processes:  # stopped, not asked: one may be blocked writing a result nobody reads
             process.terminate()
             process.join()
+        for tasks, _ in lanes:  # blocks a stopped worker never read are dropped, not waited on
+            tasks.cancel_join_thread()
+            tasks.close()
 
 
 def check_events(report: Report, archive: zipfile.ZipFile, manifest: dict[str, Any]) -> dict[str, list[int]]:
