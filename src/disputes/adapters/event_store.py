@@ -128,10 +128,13 @@ class EventTableRecorder(PostgresApplicationRecorder):
         ).format(Identifier(self.datastore.schema), Identifier(self.events_table_name))
         self.group: GroupCommit[Pending, Sequence[int] | None] = GroupCommit(self._write, max_batch=GROUP_COMMIT_MAX)
 
+    rows_read_ahead = True
+    """The server answers a page of :meth:`select_rows` while the caller works on the last one."""
+
     def select_rows(self, after: int, stop: int, limit: int) -> list[StoredRow]:
         """The log's events in (after, stop], at most ``limit``, as plain rows (the id as text)."""
         with self.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as curs:
-            curs.execute(self.select_rows_statement, (after, stop, limit), prepare=True)
+            curs.execute(self.select_rows_statement, (after, stop, limit), prepare=True, binary=True)
             return [StoredRow(*row) for row in curs.fetchall()]
 
     def select_events_of(self, originator_ids: Sequence[UUID]) -> list[StoredEvent]:
