@@ -37,6 +37,7 @@ import hashlib
 import io
 import json
 import multiprocessing
+import operator
 import os
 import sys
 import zipfile
@@ -67,6 +68,8 @@ CLAIM_COLUMNS = [
     "last_position", "last_event", "last_recorded_at",
 ]  # fmt: skip
 CHECKED_COLUMNS = ["events", "first_version", "last_version", "first_position", "last_position"]
+checked_cells = operator.itemgetter(*(CLAIM_COLUMNS.index(c) for c in CHECKED_COLUMNS))
+"""The cells of a claims.csv row that the events determine, as a tuple."""
 HEX = set("0123456789abcdef")
 HEX_DIGITS = "0123456789abcdef"
 
@@ -383,6 +386,121 @@ def blocks_of(stream: Any, digest: Any, counter: list[int], size: int) -> Any:
         yield rest + b"\0\n", line
 
 
+def check_line(raw: bytes, n: int) -> tuple[tuple[Any, ...] | None, tuple[str, str, str] | None]:
+    """Steps 1 and 2 of check 5 for line ``n`` (without its newline), by the standard library's parse and
+    canonical re-encoding: its (position, claim_id, version, prev_hash, hash), or its fault (code, where,
+    detail). A canonical line without escapes teaches :data:`_shapes` its shape."""
+    try:
+        rec = _decoder.decode(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        return None, ("bad-record", f"{EVENTS} line {n}", "not a JSON record on one line")
+    if not well_formed(rec):
+        return None, ("bad-record", f"{EVENTS} line {n}", str(record_problem(rec)))
+    own = rec.pop("hash")
+    try:
+        body: bytes | None = _canonical_text(rec).encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate has no UTF-8 form
+        body = None
+    if body is None or hashlib.sha256(body).hexdigest() != own:
+        where = f"{EVENTS} line {n} (position {rec['position']})"
+        return None, ("hash-mismatch", where, "the record does not hash to its hash")
+    _learn(raw, body)
+    return (rec["position"], rec["claim_id"], rec["version"], rec["prev_hash"], own), None
+
+
+# --- the same check over a line's bytes, for lines in the canonical form the exporter writes -------------
+#
+# A line in canonical form is its record's canonical JSON with the member ``"hash":"<64 hex>",`` in its
+# sorted place, so its hash is the SHA-256 of the line without that member: no parse, no re-encoding. That
+# holds only for a line that IS canonical, which :func:`check_line` proves by re-encoding; here it is
+# proved otherwise. A line without a backslash, in valid UTF-8 without control characters, splits at its
+# quotes into string contents and what lies between them (braces, ``:``, ``,``, integers, ``true`` ...).
+# That "shape" (with the digits 2-9 written as 1, which keeps every integer's form) and the line's keys
+# (the strings followed by ``:``) are compared with those of lines :func:`check_line` found canonical and
+# well formed: any contents without ``"``, ``\`` and control characters are canonical strings, so a line
+# of a known shape with known keys is canonical too, a record of the format, its values where the known
+# line has them. Every other line, and any line whose hash does not check, goes through
+# :func:`check_line`, which gives the verdict and the message.
+
+_QUOTE, _BACKSLASH = b'"', b"\\"
+_CONTROLS = bytes(c for c in range(32) if c != 10)
+_ONES = bytes.maketrans(b"23456789", b"11111111")
+_HASH_MEMBER = b'},"hash":"'
+_HASH_MEMBER_BYTES = len('"hash":"",') + 64
+_HEX_BYTES = HEX_DIGITS.encode()
+_SHAPES_LIMIT, _KEYS_LIMIT = 4096, 64
+_shapes: dict[bytes, tuple[Any, set[Any]]] = {}
+"""Shape -> (the getter of its keys, the key tuples seen with it), learnt from lines found canonical."""
+
+
+def _shape_of(parts: list[bytes]) -> bytes:
+    return _QUOTE.join(parts[0::2]).translate(_ONES)
+
+
+def _learn(raw: bytes, body: bytes) -> None:
+    """Remember the shape and keys of ``raw``, a well-formed line whose re-encoded record is ``body``,
+    when ``raw`` is that canonical form (plus its hash) and the fast path could read it."""
+    if _BACKSLASH in raw or len(raw.translate(None, _CONTROLS)) != len(raw):
+        return
+    cut = raw.rfind(_HASH_MEMBER) + 2
+    if cut < 2 or raw[:cut] + raw[cut + _HASH_MEMBER_BYTES :] != body:
+        return
+    parts = raw.split(_QUOTE)
+    shape = _shape_of(parts)
+    known = _shapes.get(shape)
+    if known is None:
+        if len(_shapes) >= _SHAPES_LIMIT:
+            return
+        at = [i for i in range(1, len(parts), 2) if parts[i + 1][:1] == b":"]
+        known = _shapes[shape] = (operator.itemgetter(*at), set())
+    if len(known[1]) < _KEYS_LIMIT:
+        known[1].add(known[0](parts))
+
+
+def fast_row(
+    raw: bytes,
+    _backslash: bytes = _BACKSLASH,
+    _quote: bytes = _QUOTE,
+    _shapes: dict[bytes, tuple[Any, set[Any]]] = _shapes,
+    _ones: bytes = _ONES,
+    _hex: bytes = _HEX_BYTES,
+    _member: bytes = _HASH_MEMBER,
+    _member_bytes: int = _HASH_MEMBER_BYTES,
+    _sha256: Any = hashlib.sha256,
+) -> tuple[Any, ...] | None:
+    """:func:`check_line`'s row for a line of a known shape and keys that hashes to its hash, else None.
+
+    Only for lines of a block in valid UTF-8 without control characters (but newlines). (The defaults
+    bind module names as locals: this runs once per line.)"""
+    if _backslash in raw:
+        return None
+    parts = raw.split(_quote)
+    known = _shapes.get(_quote.join(parts[0::2]).translate(_ones))  # _shape_of(parts)
+    if known is None or known[0](parts) not in known[1]:
+        return None
+    # the layout of a well-formed canonical record: {"actor":{"id":"..","role":".."},"claim_id":"..",
+    # "data":{..},"hash":"..","position":N,"prev_hash":"..","recorded_at":"..","type":"..","version":N}
+    prev_hash, own = parts[-12], parts[-18]
+    if len(prev_hash) != 64 or prev_hash.strip(_hex):
+        return None
+    cut = raw.rfind(_member) + 2
+    digest = _sha256(raw[:cut] + raw[cut + _member_bytes :]).hexdigest()
+    if digest != own.decode():
+        return None
+    return int(parts[-15][1:-1]), parts[13].decode(), int(parts[-1][1:-1]), prev_hash.decode(), digest
+
+
+def readable(block: bytes) -> bool:
+    """Whether :func:`fast_row` may read the lines of ``block``: valid UTF-8, no control character."""
+    if len(block.translate(None, _CONTROLS)) != len(block):
+        return False
+    try:
+        block.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 def check_block(block: bytes, first_line: int) -> tuple[list[tuple[Any, ...]], tuple[str, str, str] | None]:
     """Steps 1 and 2 of check 5 for each line of ``block``: one record of the format, hashing to its hash.
 
@@ -391,27 +509,17 @@ def check_block(block: bytes, first_line: int) -> tuple[list[tuple[Any, ...]], t
     positions, versions) are made in file order by :func:`check_events`.
     """
     rows: list[tuple[Any, ...]] = []
-    decode, encode, sha256 = _decoder.decode, _canonical_text, hashlib.sha256
-    n = first_line - 1
+    append = rows.append
+    fast = fast_row if readable(block) else None
     lines = block.split(b"\n")
     lines.pop()  # what follows the last newline: nothing
-    for raw in lines:
-        n += 1
-        try:
-            rec = decode(raw.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError):
-            return rows, ("bad-record", f"{EVENTS} line {n}", "not a JSON record on one line")
-        if not well_formed(rec):
-            return rows, ("bad-record", f"{EVENTS} line {n}", str(record_problem(rec)))
-        own = rec.pop("hash")
-        try:
-            digest: str | None = sha256(encode(rec).encode("utf-8")).hexdigest()
-        except UnicodeEncodeError:  # a lone surrogate has no UTF-8 form
-            digest = None
-        if digest != own:
-            where = f"{EVENTS} line {n} (position {rec['position']})"
-            return rows, ("hash-mismatch", where, "the record does not hash to its hash")
-        rows.append((rec["position"], rec["claim_id"], rec["version"], rec["prev_hash"], own))
+    for n, raw in enumerate(lines, first_line):
+        row = fast(raw) if fast is not None else None
+        if row is None:
+            row, fault = check_line(raw, n)
+            if row is None:
+                return rows, fault
+        append(row)
     return rows, None
 
 
@@ -419,6 +527,10 @@ BLOCK = 1 << 20
 """Bytes of events.jsonl checked at a time."""
 PARALLEL_BYTES = 1 << 23
 """events.jsonl at least this large (about 20,000 events) is checked by one process per CPU."""
+
+
+IN_FLIGHT = 2
+"""Blocks sent ahead to each worker process."""
 
 
 def worker_count(size: int) -> int:
@@ -447,14 +559,16 @@ def checked_blocks(blocks: Any, workers: int) -> Any:
     """Results of :func:`check_block` in file order: inline, or by forked workers taking blocks in turn.
 
     The workers are forked (so they need not import this file by name) and each has a queue of its own:
-    blocks go to them in turn and results are taken back in the same turn, one block in flight each.
+    blocks go to them in turn and results are taken back in the same turn, ``IN_FLIGHT`` blocks in
+    flight each (so that a worker has its next block while this process reads its last result). Blocks
+    are sent by the queue's own thread: this process never waits to send while a worker waits to answer.
     """
     if not workers:
         for block, line in blocks:
             yield check_block(block, line)
         return
     context = multiprocessing.get_context("fork")
-    lanes = [(context.SimpleQueue(), context.SimpleQueue()) for _ in range(workers)]
+    lanes = [(context.Queue(), context.SimpleQueue()) for _ in range(workers)]
     processes = [context.Process(target=serve_blocks, args=lane, daemon=True) for lane in lanes]
     for process in processes:
         process.start()
@@ -470,7 +584,7 @@ def checked_blocks(blocks: Any, workers: int) -> Any:
         for block, line in blocks:
             lanes[sent % workers][0].put((block, line))
             sent += 1
-            if sent - taken >= workers:  # each worker at most one block: no pipe is ever full both ways
+            if sent - taken >= workers * IN_FLIGHT:
                 yield take(taken)
                 taken += 1
         while taken < sent:
@@ -480,6 +594,9 @@ def checked_blocks(blocks: Any, workers: int) -> Any:
         for process in processes:  # stopped, not asked: one may be blocked writing a result nobody reads
             process.terminate()
             process.join()
+        for tasks, _ in lanes:  # blocks a stopped worker never read are dropped, not waited on
+            tasks.cancel_join_thread()
+            tasks.close()
 
 
 def check_events(report: Report, archive: zipfile.ZipFile, manifest: dict[str, Any]) -> dict[str, list[int]]:
@@ -584,26 +701,12 @@ def check_claims(archive: zipfile.ZipFile, manifest: dict[str, Any], claims: dic
             f"{CLAIMS} row 1",
             "the header differs from the format",
         )
+        columns = len(CLAIM_COLUMNS)
         for n, row in enumerate(rows, 2):
-            where = f"{CLAIMS} row {n}"
-            require(len(row) == len(CLAIM_COLUMNS), "claims-mismatch", where, "wrong number of columns")
-            claim_id = row[0]
-            expected = claims.get(claim_id)
-            require(
-                expected is not None,
-                "claims-mismatch",
-                where,
-                f"claim {claim_id} has no events in the bundle",
-            )
-            require(claim_id not in seen, "claims-mismatch", where, f"claim {claim_id} appears twice")
-            seen.add(claim_id)
-            got = [row[CLAIM_COLUMNS.index(c)] for c in CHECKED_COLUMNS]
-            require(
-                got == [str(v) for v in expected],  # type: ignore[union-attr]
-                "claims-mismatch",
-                where,
-                f"claim {claim_id}'s counts differ from the events",
-            )
+            expected = claims.get(row[0]) if len(row) == columns else None
+            if expected is None or row[0] in seen or checked_cells(row) != tuple(map(str, expected)):
+                claim_row_fault(row, n, claims, seen)
+            seen.add(row[0])
     except csv.Error as exc:
         raise Fault("claims-mismatch", CLAIMS, f"not CSV ({exc})") from None
     missing = len(claims) - len(seen)
@@ -616,6 +719,17 @@ def check_claims(archive: zipfile.ZipFile, manifest: dict[str, Any], claims: dic
         CLAIMS,
         f"{len(seen)} claims, the manifest says {expected_count}",
     )
+
+
+def claim_row_fault(row: list[str], n: int, claims: dict[str, list[int]], seen: set[str]) -> None:
+    """The fault of row ``n`` of claims.csv, which does not match the events (the checks in their order)."""
+    where = f"{CLAIMS} row {n}"
+    require(len(row) == len(CLAIM_COLUMNS), "claims-mismatch", where, "wrong number of columns")
+    claim_id = row[0]
+    expected = claims.get(claim_id)
+    require(expected is not None, "claims-mismatch", where, f"claim {claim_id} has no events in the bundle")
+    require(claim_id not in seen, "claims-mismatch", where, f"claim {claim_id} appears twice")
+    raise Fault("claims-mismatch", where, f"claim {claim_id}'s counts differ from the events")
 
 
 def check_previous(report: Report, pinned_pem: bytes | None, previous: Path) -> None:

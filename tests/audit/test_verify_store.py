@@ -51,6 +51,23 @@ def test_an_altered_event_is_named_by_its_position(
     assert report.checked == 6
 
 
+@pytest.mark.parametrize("batch", [1, 2, 3])
+def test_a_fault_among_small_pages_read_ahead_is_named_as_one_page_names_it(
+    app: DisputesApplication, db: DatabaseUrl, sealed: list[str], tamper: Tamper, batch: int
+) -> None:
+    tamper.replace_in_state(7, b"Not enough", b"Fine, okay")
+    tamper.delete(11)
+
+    with seal_reader(db) as reader:
+        report = verify_store(app, reader, batch=batch)  # the walk stops with the next pages in flight
+
+    assert report.fault is not None
+    assert (report.fault.position, report.fault.code, report.checked) == (7, "altered", 6)
+    with seal_reader(db) as reader:
+        rest = verify_store(app, reader, 8, batch=batch)
+    assert rest.fault is not None and (rest.fault.position, rest.fault.code) == (11, "removed")
+
+
 def test_a_removed_event_is_named_by_its_position(
     app: DisputesApplication, db: DatabaseUrl, sealed: list[str], tamper: Tamper
 ) -> None:

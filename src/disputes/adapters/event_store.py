@@ -24,7 +24,7 @@ from __future__ import annotations
 import getpass
 import sqlite3
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import UUID
 
 from eventsourcing.application import Application
@@ -38,6 +38,7 @@ from eventsourcing.postgres import (
 )
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteDatastore
 from eventsourcing.utils import Environment, EnvType
+from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Identifier
 
 from disputes.adapters.database import DatabaseUrl
@@ -83,6 +84,17 @@ def lost_races(saves: Sequence[Save], latest: dict[Any, int]) -> list[bool]:
 def lost_race(save: Save) -> IntegrityError:
     first = save[0]
     return IntegrityError(f"version {first.originator_version} of {first.originator_id} is recorded already")
+
+
+class StoredRow(NamedTuple):
+    """One event of the notification log as stored, with a notification's names; the aggregate's id is
+    the stored text (a UUID's text on PostgreSQL, its hex on SQLite), not a UUID object."""
+
+    id: int
+    originator_id: str
+    originator_version: int
+    topic: str
+    state: bytes
 
 
 class GroupCommitting:
@@ -139,7 +151,20 @@ class EventTableRecorder(GroupCommitting, PostgresApplicationRecorder):
             "SELECT originator_id, originator_version, topic, state FROM {0}.{1}"
             " WHERE originator_id = ANY(%s) ORDER BY originator_id, originator_version"
         ).format(Identifier(self.datastore.schema), Identifier(self.events_table_name))
+        self.select_rows_statement = SQL(
+            "SELECT notification_id, originator_id::text, originator_version, topic, state FROM {0}.{1}"
+            " WHERE notification_id > %s AND notification_id <= %s ORDER BY notification_id LIMIT %s"
+        ).format(Identifier(self.datastore.schema), Identifier(self.events_table_name))
         self.start_group_commit()
+
+    rows_read_ahead = True
+    """The server answers a page of :meth:`select_rows` while the caller works on the last one."""
+
+    def select_rows(self, after: int, stop: int, limit: int) -> list[StoredRow]:
+        """The log's events in (after, stop], at most ``limit``, as plain rows (the id as text)."""
+        with self.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as curs:
+            curs.execute(self.select_rows_statement, (after, stop, limit), prepare=True, binary=True)
+            return [StoredRow(*row) for row in curs.fetchall()]
 
     def select_events_of(self, originator_ids: Sequence[UUID]) -> list[StoredEvent]:
         """Every event of these aggregates in one query, by aggregate and version."""
@@ -192,7 +217,17 @@ class SQLiteEventRecorder(GroupCommitting, SQLiteApplicationRecorder):
 
     def __init__(self, datastore: SQLiteDatastore, events_table_name: str = "stored_events") -> None:
         super().__init__(datastore, events_table_name)
+        self.select_rows_statement = (
+            f"SELECT rowid, originator_id, originator_version, topic, state FROM {self.events_table_name}"
+            " WHERE rowid > ? AND rowid <= ? ORDER BY rowid LIMIT ?"
+        )
         self.start_group_commit()
+
+    def select_rows(self, after: int, stop: int, limit: int) -> list[StoredRow]:
+        """The log's events in (after, stop], at most ``limit``, as plain rows (the id as stored: hex)."""
+        with self.datastore.transaction(commit=False) as cursor:
+            cursor.execute(self.select_rows_statement, (after, stop, limit))
+            return [StoredRow(*row) for row in cursor.fetchall()]
 
     def select_events_of(self, originator_ids: Sequence[UUID]) -> list[StoredEvent]:
         """Every event of these aggregates in one query, by aggregate and version."""

@@ -39,6 +39,9 @@ from disputes.domain.errors import ClaimNotFound
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 Progress = Callable[[int, int], None]
+EXPORT_BATCH = 5 * DEFAULT_BATCH
+"""Events (and seal rows) an export reads a page at a time: on PostgreSQL, a fifth of the round trips
+(the pages are read ahead, so a larger one costs no waiting); memory stays a few MB."""
 COMPRESS_LEVEL = 1
 """Deflate's fastest level: the bundle is about 15 % larger than at the default 6, compressed in half the time."""
 
@@ -301,7 +304,7 @@ def export_bundle(
     claim_id: str | None = None,
     progress: Progress | None = None,
     now: datetime | None = None,
-    batch: int = DEFAULT_BATCH,
+    batch: int = EXPORT_BATCH,
     seal_first: bool = True,
 ) -> ExportResult:
     """Write the signed bundle of a period or of one claim to ``out``.
@@ -312,7 +315,7 @@ def export_bundle(
     if (period is None) == (claim_id is None):
         raise AuditError("export needs either a period (--from and --to) or a claim (--claim)")
     if seal_first:
-        seal_new_events(app, db, batch)
+        seal_new_events(app, db)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     descriptor, temporary = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".part", dir=out.parent)
@@ -351,9 +354,13 @@ def _write(
     events = _Member(archive, EVENTS)
     count, first_position, last_position = 0, None, None
     last_hash = selection.first_prev_hash
+    lines: list[bytes] = []
     try:
         for record, text in selection.records:
-            events.write(text)
+            lines.append(text)
+            if len(lines) >= DEFAULT_BATCH:
+                events.write(b"".join(lines))
+                lines.clear()
             summaries.add(record)
             count += 1
             first_position = record["position"] if first_position is None else first_position
@@ -363,6 +370,7 @@ def _write(
     except BaseException:
         events.stream.close()  # the zip cannot be closed with a member open; the file is discarded anyway
         raise
+    events.write(b"".join(lines))
     files = {EVENTS: events.close()}
     summaries.fill_openings(app)
     claims = _Member(archive, CLAIMS)

@@ -10,15 +10,18 @@ drives it standalone.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
+from uuid import UUID
 
 from eventsourcing.persistence import Notification
 
 from disputes.adapters.database import DatabaseUrl, connect
+from disputes.adapters.event_store import StoredRow
 from disputes.application.claims import DisputesApplication
 from disputes.application.records import EventRecord, event_record
 from disputes.audit import AuditError
@@ -168,6 +171,71 @@ def iter_notifications(
         after = page[-1].id
 
 
+T = TypeVar("T")
+
+STORE_END = 2**63 - 1
+"""The highest position either store can hold: "no stop"."""
+
+
+def iter_stored(
+    app: DisputesApplication, after: int, stop: int | None = None, batch: int = DEFAULT_BATCH
+) -> Iterator[Notification | StoredRow]:
+    """:func:`iter_notifications`, as the store's plain rows when its recorder reads them (ours do):
+    no UUID object and no Notification per event. :func:`as_notification` makes one when needed. Pages
+    are read ahead (:func:`paged`) where the recorder asks for it."""
+    select = getattr(app.recorder, "select_rows", None)
+    if select is None:
+        yield from iter_notifications(app, after, stop, batch)
+        return
+    end = STORE_END if stop is None else stop
+    ahead = bool(getattr(app.recorder, "rows_read_ahead", False))
+    yield from paged(lambda start: select(start, end, batch), after, batch, _row_id, ahead=ahead)
+
+
+def _row_id(row: StoredRow) -> int:
+    return row.id
+
+
+def paged(
+    select: Callable[[int], Sequence[T]], after: int, batch: int, last: Callable[[T], int], *, ahead: bool
+) -> Iterator[T]:
+    """The rows of ``select(after)`` page by page, each page starting after the last row of the one before
+    (``last`` of it), until a page holds fewer than ``batch``. With ``ahead`` (PostgreSQL: the server's
+    work and the network's) the next page is read by a thread of its own while this one is worked on."""
+    if not ahead:
+        while True:
+            page = select(after)
+            yield from page
+            if len(page) < batch:
+                return
+            after = last(page[-1])
+    with ThreadPoolExecutor(1, thread_name_prefix="disputes-read-ahead") as pool:
+        coming = pool.submit(select, after)
+        while True:
+            page = coming.result()
+            if len(page) == batch:
+                coming = pool.submit(select, last(page[-1]))
+            yield from page
+            if len(page) < batch:
+                return
+
+
+def as_notification(app: DisputesApplication, row: Notification | StoredRow) -> Notification:
+    """The library's Notification of a row of :func:`iter_stored`, its id converted as the recorder does."""
+    if isinstance(row, Notification):
+        return row
+    stored_id: UUID | str = row.originator_id
+    if getattr(app.recorder.datastore, "originator_id_type", "uuid") == "uuid":  # type: ignore[attr-defined]
+        stored_id = UUID(row.originator_id)
+    return Notification(
+        id=row.id,
+        originator_id=stored_id,
+        originator_version=row.originator_version,
+        topic=row.topic,
+        state=bytes(row.state),
+    )
+
+
 def seal_new_events(
     app: DisputesApplication, db: DatabaseUrl, batch: int = DEFAULT_BATCH, seal: AuditSeal | None = None
 ) -> SealHead:
@@ -234,15 +302,19 @@ class SealReader:
             return [SealedRow(*row) for row in self.conn.execute(self.sql.claim_rows, (claim_id,))]
 
     def rows(self, after: int, stop: int, batch: int = DEFAULT_BATCH) -> Iterator[SealedRow]:
-        """Sealed rows with positions in (after, stop], in order."""
-        while True:
+        """Sealed rows with positions in (after, stop], in order (on PostgreSQL, pages read ahead)."""
+
+        def select(start: int) -> list[Any]:
             with _seal_errors():
-                page = self.conn.execute(self.sql.rows, (after, stop, batch)).fetchall()
-            for row in page:
-                yield SealedRow(int(row[0]), str(row[1]), int(row[2]), str(row[3]), str(row[4]))
-            if len(page) < batch:
-                return
-            after = int(page[-1][0])
+                return list(self.conn.execute(self.sql.rows, (start, stop, batch)).fetchall())
+
+        ahead = self.sql is POSTGRES_SQL
+        for row in paged(select, after, batch, _first_int, ahead=ahead):
+            yield SealedRow(int(row[0]), str(row[1]), int(row[2]), str(row[3]), str(row[4]))
+
+
+def _first_int(row: Any) -> int:
+    return int(row[0])
 
 
 @contextmanager

@@ -26,17 +26,30 @@ import orjson
 from eventsourcing.persistence import Notification, find_id_convertor
 from eventsourcing.utils import resolve_topic
 
+from disputes.adapters.event_store import StoredRow
 from disputes.application.claims import DisputesApplication
 from disputes.application.records import rfc3339
 from disputes.audit.canonical import line, record_hash
 from disputes.domain.parties import Actor
 
-RawDecoder = Callable[[Notification], "dict[str, Any] | None"]
+RawDecoder = Callable[[Notification | StoredRow], "dict[str, Any] | None"]
 
 _ENVELOPE = frozenset({"originator_topic", "timestamp", "actor", "buyer"})
 _CACHE_LIMIT = 100_000
 _SORT = orjson.OPT_SORT_KEYS
 _POSITION = b',"position":'
+
+
+def _utc_text(text: str, moment: datetime) -> str:
+    """``rfc3339(moment)`` for ``moment = datetime.fromisoformat(text)``, read off ``text`` when it is
+    already UTC in ``isoformat()``'s own form (what the transcoder stores): ``YYYY-MM-DDTHH:MM:SS`` and
+    ``.ffffff`` or not, then ``+00:00``; microseconds of zero are left out, as isoformat leaves them."""
+    if text[10:11] == "T" and text[-6:] == "+00:00":
+        if len(text) == 25:
+            return text[:19] + "Z"
+        if len(text) == 32 and text[19] == ".":
+            return text[:19] + "Z" if text[20:26] == "000000" else text[:26] + "Z"
+    return rfc3339(moment)
 
 
 class _Unsure(Exception):
@@ -52,6 +65,7 @@ class _Reader:
         self.actors: dict[tuple[str, str], dict[str, str]] = {}
         self.amounts: dict[str, str] = {}
         self.moments: dict[str, str] = {}
+        self.ids: dict[int | str, str] = {}
 
     def event_class(self, topic: str) -> tuple[str, type[Any]]:
         known = self.types.get(topic)
@@ -60,6 +74,21 @@ class _Reader:
             if getattr(cls, "class_version", 1) != 1:
                 raise _Unsure(topic)
             known = self.types[topic] = (cls.__name__, cls)
+        return known
+
+    def claim_id(self, cls: type[Any], stored: Any) -> str:
+        """The aggregate id as text, cached by the stored id (a UUID's number, or the stored text): the
+        events of a claim share it."""
+        kind = type(stored)
+        convert = find_id_convertor(cls, kind)  # type: ignore[arg-type]  # cached by the library
+        key = stored.int if kind is UUID else stored if kind is str else None
+        known = self.ids.get(key) if key is not None else None
+        if known is None:
+            known = str(convert(stored))
+            if key is not None:
+                if len(self.ids) >= _CACHE_LIMIT:
+                    self.ids.clear()
+                self.ids[key] = known
         return known
 
     def actor(self, data: Any) -> dict[str, str]:
@@ -97,7 +126,7 @@ class _Reader:
         if known is None:
             if type(text) is not str:
                 raise _Unsure("datetime_iso")
-            known = rfc3339(datetime.fromisoformat(text))
+            known = _utc_text(text, datetime.fromisoformat(text))
             if len(self.moments) >= _CACHE_LIMIT:
                 self.moments.clear()
             self.moments[text] = known
@@ -139,7 +168,7 @@ class _Reader:
             raise _Unsure(str(name)) from None
         raise _Unsure(str(name))
 
-    def record(self, notification: Notification) -> dict[str, Any] | None:
+    def record(self, notification: Notification | StoredRow) -> dict[str, Any] | None:
         """The record ``event_record(decoded).as_dict()`` would give, or None when unsure."""
         if not self.usable:
             return None
@@ -148,8 +177,7 @@ class _Reader:
             if type(state) is not dict or "class_version" in state:
                 return None
             type_name, cls = self.event_class(notification.topic)
-            convert = find_id_convertor(cls, type(notification.originator_id))  # type: ignore[arg-type]
-            originator_id = convert(notification.originator_id)
+            claim_id = self.claim_id(cls, notification.originator_id)
             actor = state.get("actor") or state.get("buyer")
             stamp = state.get("timestamp")
             if type(stamp) is not dict or stamp.get("_type_") != "datetime_iso" or type(actor) is not dict:
@@ -157,7 +185,7 @@ class _Reader:
             if actor.get("_type_") != "actor" or actor.keys() != {"_type_", "_data_"}:
                 return None
             return {
-                "claim_id": str(originator_id),
+                "claim_id": claim_id,
                 "version": int(notification.originator_version),
                 "type": type_name,
                 "recorded_at": self.moment(stamp["_data_"]),

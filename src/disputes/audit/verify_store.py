@@ -21,8 +21,9 @@ from disputes.audit.chain import (
     DEFAULT_BATCH,
     SealedRow,
     SealReader,
+    as_notification,
     decode,
-    iter_notifications,
+    iter_stored,
     seal_reader,
 )
 from disputes.audit.raw_records import chain_line, raw_decoder
@@ -77,7 +78,7 @@ def walk_sealed_lines(
     is sure to read it as the aggregate layer does, else decoded through the aggregate layer.
     """
     head = reader.head().position
-    store = iter_notifications(app, after, stop, batch)
+    store = iter_stored(app, after, stop, batch)
     seal = reader.rows(after, min(stop, head), batch)
     raw = raw_decoder(app)
     pending_seal = next(seal, None)
@@ -92,7 +93,7 @@ def walk_sealed_lines(
             chained, text = chain_line(position, fast, prev_hash)
         else:
             try:
-                record = decode(app, notification)
+                record = decode(app, as_notification(app, notification))
             except Exception as exc:
                 raise fault(
                     "altered", position, f"the stored event no longer decodes ({type(exc).__name__})"
