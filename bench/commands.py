@@ -183,15 +183,18 @@ def serving(argv: Sequence[str], env: dict[str, str], ready_path: str, log: Path
             process.wait()
 
 
-def wait_caught_up(base: str) -> None:
-    """Until the in-process projections have processed everything prepared before the start."""
+def wait_caught_up(base: str, log: Path | None = None) -> None:
+    """Until the projections have processed everything recorded so far."""
     deadline = time.monotonic() + 300
+    answer = None
     while time.monotonic() < deadline:
         answer = httpx.get(base + "/readyz", timeout=10)
         if answer.status_code == 200 and not any(answer.json()["projections_lag"].values()):
             return
         time.sleep(0.5)
-    raise SystemExit("the projections did not catch up within 300 s")
+    last = answer.text if answer is not None else "no answer"
+    tail = log.read_text()[-3000:] if log is not None else ""
+    raise SystemExit(f"the projections did not catch up within 300 s: {last}\n{tail}")
 
 
 def wrk(base: str, script: str, args: Sequence[str], connections: int, duration: int, work: Path) -> Figures:
@@ -313,15 +316,15 @@ def bench_store(ours_url: str, naive_url: str, args: argparse.Namespace, work: P
                       DISPUTES_SIGNING_KEY_FILE=str(private))
     serve = [sys.executable, "-m", "disputes", "serve"]
     with serving(serve, env, "/readyz", work / "ours.log") as base:
-        wait_caught_up(base)
+        wait_caught_up(base, work / "ours.log")
         for c in args.connections:
             opening = [f"oc{c}", str(prepared.opener_tokens[c]), str(CLAIMS_PER_BUYER)]
             results[("open-claim", c)] = {"ours": wrk(base, OPEN_CLAIM_LUA, opening, c, args.duration, work)}
-            wait_caught_up(base)
+            wait_caught_up(base, work / "ours.log")
             mixed = [str(prepared.messages), str(prepared.responses[c]), str(prepared.refunds[c]),
                      prepared.buyer_token, prepared.merchant_token]
             results[("mixed", c)] = {"ours": wrk(base, MIXED_LUA, mixed, c, args.duration, work)}
-            wait_caught_up(base)
+            wait_caught_up(base, work / "ours.log")
             results[("health", c)] = {"ours": wrk(base, GET_LUA, ["/healthz"], c, args.duration, work)}
     naive = [sys.executable, "-m", "uvicorn", "naive_app:create_app", "--factory", "--app-dir", str(HERE)]
     with serving(naive, environment(NAIVE_DATABASE_URL=naive_url), "/health", work / "naive.log") as base:

@@ -117,17 +117,21 @@ def bootstrap(settings: Settings | None = None, clock: Clock = utc_now) -> Conta
     )
 
 
-def limit_claim_rate(container: Container) -> None:
-    """Apply the policy's claim-rate limit to the buyers the process serves (counted in the claims view).
+def limit_claim_rate(container: Container, views: ViewStore | None = None) -> None:
+    """Apply the policy's claim-rate limit to the buyers the process serves (counted in the claims view,
+    read from ``views``: the serving process passes its read routes' pooled store, so the check shares
+    their connections; else a store of the container's own, pooled on PostgreSQL).
 
     The API applies it; in-process tools that open claims for tests and benchmarks do not.
     """
-    if container.views is None:  # pooled on PostgreSQL: every open-claim asks it
-        settings = container.settings
-        container.views = ViewStore(
-            settings.database, pool_size=settings.side_pool_size, wait_seconds=settings.database_timeout_seconds
-        )
-    container.app.claim_openings = BuyerOpenings(container.views)
+    if views is None:
+        if container.views is None:
+            settings = container.settings
+            container.views = ViewStore(
+                settings.database, pool_size=settings.side_pool_size, wait_seconds=settings.database_timeout_seconds
+            )
+        views = container.views
+    container.app.claim_openings = BuyerOpenings(views)
 
 
 # --- the read side -----------------------------------------------------------------------------------

@@ -287,8 +287,10 @@ class Settings(BaseSettings):
 
     @property
     def event_pool_size(self) -> int:
-        """The event store's pool: one connection per worker thread, so no command waits for one."""
-        return self.postgres_pool_size or self.worker_threads
+        """The event store's pool: half as many connections as worker threads (saves are committed in
+        groups, a batch on one connection, so a command seldom waits for one), which keeps several
+        serving processes within PostgreSQL's default ``max_connections``."""
+        return self.postgres_pool_size or max(4, self.worker_threads // 2)
 
     @property
     def side_pool_size(self) -> int:

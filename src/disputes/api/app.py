@@ -75,6 +75,7 @@ def create_app(container: Container | None = None) -> FastAPI:
         # is false (then `disputes project` workers keep them). The read routes share its pool.
         projections = start_projections(container)
         api.state.read_side = projections.read_side
+        limit_claim_rate(container, projections.read_side.store)  # on the read routes' pool, not one more
         deadlines = start_deadline_engine(container)  # unless DISPUTES_DEADLINES_IN_PROCESS=false
         standing_engine = start_standing_engine(container)  # the same setting
         reminders = start_reminder_engine(container)  # the same setting
