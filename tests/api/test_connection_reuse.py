@@ -5,8 +5,8 @@ from __future__ import annotations
 import httpx
 import psycopg
 import pytest
-from test_faults import prepare
 
+from support.prepared import prepare
 from support.processes import server_process
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
