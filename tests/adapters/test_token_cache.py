@@ -110,3 +110,33 @@ def test_other_tokens_stay_valid_after_a_revocation(server_store: PrincipalStore
     PrincipalStore(db).revoke(role=Role.MERCHANT, principal_id="m1", now=NOW)
     refused_once_told(server_store, revoked)
     assert server_store.authenticate(kept, NOW) == BUYER
+
+
+def test_a_token_checked_once_is_answered_from_memory_on_postgresql_and_by_a_read_on_sqlite(
+    server_store: PrincipalStore,
+) -> None:
+    listening(server_store)
+    _, token = server_store.add(Role.BUYER, "b1", now=NOW)
+    assert server_store.remembered(token, NOW) == (False, None)  # never checked: the database answers
+
+    checked_twice(server_store, token)
+    # A server asks this on its event loop: SQLite's counter is a read, so SQLite never answers from memory.
+    expected = (True, BUYER) if server_store.db.dialect == "postgres" else (False, None)
+    assert server_store.remembered(token, NOW) == expected
+
+
+def test_memory_never_answers_with_the_principal_of_a_revoked_or_expired_token(
+    server_store: PrincipalStore, db: DatabaseUrl
+) -> None:
+    listening(server_store)
+    _, token = server_store.add(Role.BUYER, "b1", NOW + timedelta(hours=1), now=NOW)
+    checked_twice(server_store, token)
+    assert server_store.remembered(token, NOW + timedelta(hours=1))[1] is None  # expired by the clock
+
+    PrincipalStore(db).revoke(role=Role.BUYER, principal_id="b1", now=NOW)
+    refused_once_told(server_store, token)
+    assert server_store.remembered(token, NOW)[1] is None
+
+
+def test_a_malformed_token_is_refused_from_memory(server_store: PrincipalStore) -> None:
+    assert server_store.remembered("not-a-token", NOW) == (True, None)

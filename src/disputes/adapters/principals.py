@@ -101,6 +101,13 @@ def token_role(value: str) -> Role:
     return role
 
 
+def _active_actor(record: TokenRecord, token_id: str, now: datetime) -> Actor | None:
+    """The record's principal if the token is this record's and active at ``now``."""
+    if record.token_id != token_id or record.status(_utc(now, "now")) != "active":
+        return None
+    return record.actor
+
+
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
@@ -158,6 +165,21 @@ class PrincipalStore:
             conn.execute(self._sql(INSERT_TOKEN), params)
         return record, token
 
+    def remembered(self, token: str, now: datetime) -> tuple[bool, Actor | None]:
+        """:meth:`authenticate`'s answer if it needs no database, with True; else ``(False, None)``.
+
+        Answered from memory: a malformed token, and a token whose record the cache holds and may
+        trust without reading anything (PostgreSQL's cache, while it listens and nothing is arriving).
+        A server asks this on its event loop, and :meth:`authenticate` in a worker thread otherwise.
+        """
+        match = _TOKEN.match(token)
+        if match is None:
+            return True, None
+        record = self.cache.peek(hash_token(token)) if self.cache is not None else None
+        if record is None:
+            return False, None
+        return True, _active_actor(record, match["token_id"], now)
+
     def authenticate(self, token: str, now: datetime) -> Actor | None:
         """The principal holding ``token``, or None if it is unknown, malformed, revoked or expired."""
         match = _TOKEN.match(token)
@@ -173,9 +195,7 @@ class PrincipalStore:
             record = _record(row)
             if self.cache is not None:
                 self.cache.put(digest, record, generation)
-        if record.token_id != match["token_id"] or record.status(_utc(now, "now")) != "active":
-            return None
-        return record.actor
+        return _active_actor(record, match["token_id"], now)
 
     def list(self, include_revoked: bool = True) -> builtins.list[TokenRecord]:
         """Every token's record, oldest first."""

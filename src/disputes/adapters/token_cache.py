@@ -65,6 +65,16 @@ class TokenCache:
                 return None, -1
             return self._records.get(digest), self._generation
 
+    def peek(self, digest: str) -> TokenRecord | None:
+        """The cached record of ``digest`` if it may be trusted without reading anything: on PostgreSQL
+        (SQLite's counter is a read), while listening and nothing is arriving."""
+        if self.url.dialect != "postgres":
+            return None
+        with self._lock:
+            if not (self._listening and self._quiet()):
+                return None
+            return self._records.get(digest)
+
     def _quiet(self) -> bool:
         """Whether nothing is waiting on the listening socket (a notification is, else)."""
         if self._socket is None:

@@ -12,6 +12,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Header, Query, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from fastapi.security.utils import get_authorization_scheme_param
+from starlette.concurrency import run_in_threadpool
 
 from disputes.api.auth.failures import log_failed_authentication
 from disputes.api.middleware.language import request_language
@@ -33,7 +34,11 @@ RETRY_AFTER_SECONDS = 1
 MAX_LIMIT = 200
 
 
-def get_container(request: Request) -> Container:
+async def get_container(request: Request) -> Container:
+    return container_of(request)
+
+
+def container_of(request: Request) -> Container:
     container: Container = request.app.state.container
     return container
 
@@ -42,8 +47,13 @@ ContainerDep = Annotated[Container, Depends(get_container)]
 """The process's composition root, for routes that need more than the application."""
 
 
-def get_application(container: ContainerDep) -> DisputesApplication:
+async def get_application(container: ContainerDep) -> DisputesApplication:
     return container.app
+
+
+def _bearer_token(request: Request) -> str | None:
+    scheme, token = get_authorization_scheme_param(request.headers.get("Authorization"))
+    return token if scheme.lower() == "bearer" and token else None
 
 
 def authenticate(request: Request) -> Actor | None:
@@ -54,12 +64,24 @@ def authenticate(request: Request) -> Actor | None:
     """
     state = request.state
     if not hasattr(state, "actor"):
-        scheme, token = get_authorization_scheme_param(request.headers.get("Authorization"))
-        container = get_container(request)
-        bearer = scheme.lower() == "bearer" and token
-        state.actor = container.principals.authenticate(token, now=container.clock()) if bearer else None
+        token, container = _bearer_token(request), container_of(request)
+        state.actor = container.principals.authenticate(token, now=container.clock()) if token else None
     actor: Actor | None = state.actor
     return actor
+
+
+async def authenticated(request: Request) -> Actor | None:
+    """:func:`authenticate`, on the event loop when the token's check needs no database (a token kept in
+    memory, a malformed one), else in a worker thread."""
+    state = request.state
+    if not hasattr(state, "actor"):
+        token, container = _bearer_token(request), container_of(request)
+        answered, actor = container.principals.remembered(token, now=container.clock()) if token else (True, None)
+        if not answered:
+            return await run_in_threadpool(authenticate, request)
+        state.actor = actor
+    found: Actor | None = state.actor
+    return found
 
 
 def _log_failure(request: Request, reason: str) -> None:
@@ -73,10 +95,9 @@ def _log_failure(request: Request, reason: str) -> None:
     )
 
 
-def require_actor(request: Request) -> Actor:
-    """The authenticated principal of the request; 401 without a bearer token or with a bad one."""
-    scheme, token = get_authorization_scheme_param(request.headers.get("Authorization"))
-    if not (scheme.lower() == "bearer" and token):
+def _require_bearer(request: Request) -> None:
+    """401 without a bearer token."""
+    if _bearer_token(request) is None:
         _log_failure(request, "missing" if "Authorization" not in request.headers else "malformed")
         raise ApiProblem(
             401,
@@ -85,7 +106,10 @@ def require_actor(request: Request) -> Actor:
             "send Authorization: Bearer <token>",
             _UNAUTHORIZED,
         )
-    actor = authenticate(request)
+
+
+def _required(request: Request, actor: Actor | None) -> Actor:
+    """The actor, or 401 for a bad token."""
     if actor is None:
         _log_failure(request, "invalid-token")
         raise ApiProblem(
@@ -94,15 +118,21 @@ def require_actor(request: Request) -> Actor:
     return actor
 
 
-def get_actor(
+async def required_actor(request: Request) -> Actor:
+    """The authenticated principal of the request; 401 without a bearer token or with a bad one."""
+    _require_bearer(request)
+    return _required(request, await authenticated(request))
+
+
+async def get_actor(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Actor:
     """The route's actor (declaring the bearer scheme in the API document)."""
-    return require_actor(request)
+    return await required_actor(request)
 
 
-def expected_version(
+async def expected_version(
     if_match: Annotated[
         str | None,
         Header(description='`"<version>"` from the ETag: the command applies only to that version'),
@@ -135,9 +165,10 @@ def read_side_of(state: Any, container: Container) -> ReadSide:
     return read_side
 
 
-def get_read_side(request: Request, container: ContainerDep) -> ReadSide:
+async def get_read_side(request: Request, container: ContainerDep) -> ReadSide:
     """The read side on ``app.state.read_side`` (set at start-up), else one made on first use."""
-    return read_side_of(request.app.state, container)
+    made: ReadSide | None = getattr(request.app.state, "read_side", None)
+    return made if made is not None else await run_in_threadpool(read_side_of, request.app.state, container)
 
 
 Reads = Annotated[ReadSide, Depends(get_read_side)]
@@ -176,5 +207,9 @@ def reading(
         yield conn
 
 
-Language = Annotated[str, Depends(request_language)]
+async def get_language(request: Request) -> str:
+    return request_language(request)
+
+
+Language = Annotated[str, Depends(get_language)]
 """The language of the request's answer: ``Accept-Language`` among ours, else the policy's default."""

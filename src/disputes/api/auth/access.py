@@ -21,7 +21,7 @@ from starlette.routing import BaseRoute, Route
 from disputes.api.auth import permissions
 from disputes.api.auth.permissions import Rule, Subject
 from disputes.api.auth.refusals import refusal_detail
-from disputes.api.deps import get_container, require_actor
+from disputes.api.deps import container_of, required_actor
 from disputes.api.middleware.language import request_language
 from disputes.api.problems import ApiProblem
 from disputes.application.visibility import Relation, claim_relation, merchant_relation, order_relation
@@ -54,26 +54,30 @@ def _route_template(request: Request) -> str:
 async def enforce(request: Request) -> Access:
     """Let the request through as the matrix says, or answer 401, 403 or 404.
 
-    A public route is let through on the event loop (``/healthz`` answers even when every worker
-    thread is waiting on the database); the others are judged in a worker thread (tokens, claims).
+    Judged on the event loop where nothing is read (a public route, a token kept in memory, a rule
+    about a merchant or none): ``/healthz`` answers even when every worker thread is waiting on the
+    database, and a command's request does not cross threads before its route. A rule about a claim
+    or an order is judged in a worker thread (it loads the claim or the order).
     """
     rule = permissions.rule_for(request.method, _route_template(request), request.query_params.keys())
     if rule.public:
         return Access(rule, None, None)
-    return await run_in_threadpool(_judge, request, rule)
+    actor = await required_actor(request)
+    if rule.subject in (Subject.CLAIM, Subject.ORDER):
+        return await run_in_threadpool(_judge, request, rule, actor)
+    return _judge(request, rule, actor)
 
 
-def _judge(request: Request, rule: Rule) -> Access:
-    actor = require_actor(request)
+def _judge(request: Request, rule: Rule, actor: Actor) -> Access:
     claim = None
     if rule.subject is Subject.CLAIM:
         claim_id = request.path_params["claim_id"]
-        claim = get_container(request).app.load_claim(claim_id, version=1 if rule.parties_only else None)
+        claim = container_of(request).app.load_claim(claim_id, version=1 if rule.parties_only else None)
         relation = claim_relation(actor, claim)
     elif rule.subject is Subject.MERCHANT:
         relation = merchant_relation(actor, request.path_params["merchant_id"])
     elif rule.subject is Subject.ORDER:
-        relation = order_relation(actor, get_container(request).app.orders.find_recorded(request.path_params["order_id"]))
+        relation = order_relation(actor, container_of(request).app.orders.find_recorded(request.path_params["order_id"]))
     else:
         relation = Relation.OTHER
     verdict = rule.verdict(actor.role, relation)

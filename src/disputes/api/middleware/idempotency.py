@@ -23,7 +23,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from disputes.adapters.database import is_unavailable
 from disputes.adapters.idempotency import Answer, IdempotencyKeyInFlight, InvalidIdempotencyKey, fingerprint
 from disputes.adapters.keyed_runs import RUNNING, Attempt
-from disputes.api.deps import authenticate, get_container
+from disputes.api.deps import authenticated, container_of
 from disputes.api.problems import problem, store_unavailable
 from disputes.bootstrap import Container
 from disputes.domain.errors import DisputesError
@@ -76,7 +76,7 @@ class IdempotencyMiddleware:
             headers = {**dict(outcome.headers), REPLAYED_HEADER: "true"}
             await Response(outcome.body, outcome.status, headers)(scope, receive, send)
             return
-        await self._run(get_container(request), outcome, scope, _replaying(body, receive), send)
+        await self._run(container_of(request), outcome, scope, _replaying(body, receive), send)
 
     async def _run(
         self, container: Container, attempt: Attempt, scope: Scope, receive: Receive, send: Send
@@ -118,14 +118,14 @@ async def _start(request: Request, receive: Receive) -> tuple[Attempt | Answer, 
     Not for us: a request without the header, or without a valid token (the route answers it 401).
     """
     keys = request.headers.getlist(HEADER)
-    actor = await run_in_threadpool(authenticate, request) if keys else None
+    actor = await authenticated(request) if keys else None
     if actor is None:
         return None
     if len(keys) > 1:
         raise InvalidIdempotencyKey(f"send one {HEADER}, not {len(keys)}")
     body = await _read_body(receive)
     digest = fingerprint(request.method, request.scope["path"], request.headers.get("If-Match"), body)
-    return await _begin(get_container(request), actor, keys[0], digest), body
+    return await _begin(container_of(request), actor, keys[0], digest), body
 
 
 async def _begin(container: Container, actor: Actor, key: str, digest: str) -> Attempt | Answer:

@@ -32,7 +32,7 @@ DESCRIBED = {
 READ_CODES = (401, 403, 404, 422)
 
 
-def get_standings(app: App) -> MerchantStandings:
+async def get_standings(app: App) -> MerchantStandings:
     return MerchantStandings(app)
 
 
