@@ -223,7 +223,10 @@ def build_deadline_engine(container: Container) -> DeadlineEngine:
 
 def build_standing_engine(container: Container) -> StandingEngine:
     """The merchant standing engine; the ``scorecard`` view it reads is kept by the projections."""
-    return StandingEngine(container.app, ViewStore(container.settings.database))
+    settings = container.settings
+    return StandingEngine(
+        container.app, ViewStore(settings.database), review_every=settings.standing_review_seconds
+    )
 
 
 def start_engine(container: Container, engine: ViewEngine, thread_name: str) -> EngineThread:

@@ -127,6 +127,10 @@ class Settings(BaseSettings):
     deadline_poll_seconds: float = Field(
         default=1.0, gt=0, le=3600, description="how often the deadline engine looks for passed deadlines"
     )
+    standing_review_seconds: float = Field(
+        default=30, ge=0, le=86400,
+        description="the least time between two rounds of the standing engine (each reads every moved merchant's facts)",
+    )
     projection_batch_size: int = Field(default=1000, ge=1, le=10_000, description="events per transaction")
     projection_poll_seconds: float = Field(
         default=0.2, gt=0, le=60, description="SQLite: how often to look for new events"

@@ -3,6 +3,7 @@ platform, naming the rule and the policy version; appeals on the same store; two
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -156,6 +157,23 @@ def test_only_merchants_whose_figures_moved_are_reviewed(
     lost(claims, "m2", 1)
     runner.run_until_caught_up()
     assert engine.tick().reviewed == 1
+
+
+def test_a_busy_merchant_is_reviewed_once_per_review_interval_and_what_moved_meanwhile_next_round(
+    claims: Claims, runner: ProjectionRunner, container: Container
+) -> None:
+    engine = StandingEngine(container.app, ViewStore(container.settings.database), review_every=0.5)
+    try:
+        lost(claims, "m1", 2)
+        runner.run_until_caught_up()
+        assert engine.tick().reviewed == 1
+        lost(claims, "m1", 1)
+        runner.run_until_caught_up()
+        assert engine.tick().reviewed == 0  # within the interval: the round waits
+        time.sleep(0.6)
+        assert engine.tick().reviewed == 1  # and then reviews what moved meanwhile
+    finally:
+        engine.close()
 
 
 def test_a_restarted_engine_reviews_only_what_moved_since_and_a_new_policy_version_reviews_everyone(

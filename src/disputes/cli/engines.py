@@ -64,7 +64,10 @@ def _run(container: Container, *, once: bool) -> int:
     runner = build_runner(container, ["deadlines", "scorecard"])
     engine = DeadlineEngine(container.app, ViewStore(database), before_tick=runner.run_until_caught_up)
     # The deadline engine's round catches the views up first; a crossing it causes shows next round.
-    standing = StandingEngine(container.app, ViewStore(database), before_tick=runner.run_until_caught_up)
+    standing = StandingEngine(
+        container.app, ViewStore(database), before_tick=runner.run_until_caught_up,
+        review_every=0.0 if once else container.settings.standing_review_seconds,
+    )
     reminders = ReminderEngine(container.app, ViewStore(database))
     try:
         if once:

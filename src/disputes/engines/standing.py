@@ -22,6 +22,7 @@ a round that fails is not kept, and reviewing a merchant twice records nothing t
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -160,8 +161,13 @@ class StandingEngine(ViewEngine):
         store: ViewStore,
         *,
         before_tick: Callable[[], Any] | None = None,
+        review_every: float = 0.0,
     ) -> None:
         super().__init__(store)
+        self.review_every = review_every
+        """The least seconds between two rounds that review: a round reads all the scorecard facts of
+        each merchant that moved, so a busy merchant is reviewed once a while, not on every tick."""
+        self._last_round: float | None = None
         self.standings = MerchantStandings(app)
         self.sample = sample_of(app.policy)
         self.before_tick = before_tick
@@ -172,7 +178,10 @@ class StandingEngine(ViewEngine):
         """The scorecard view's position up to which every merchant was reviewed (None: not read yet)."""
 
     def tick(self) -> StandingTick:
-        """Review the merchants the scorecard view moved for since the last round."""
+        """Review the merchants the scorecard view moved for since the last round (none, sooner than
+        ``review_every`` after the last round that reviewed: what moved meanwhile waits for the next)."""
+        if self._last_round is not None and time.monotonic() - self._last_round < self.review_every:
+            return StandingTick(position=self.reviewed_to or 0)
         if self.before_tick is not None:
             self.before_tick()
         conn = self.conn
@@ -184,6 +193,7 @@ class StandingEngine(ViewEngine):
         result = StandingTick(position=upto)
         if upto <= self.reviewed_to:
             return result
+        self._last_round = time.monotonic()
         for (merchant_id,) in conn.query(StandingView.MERCHANTS_MOVED, (self.reviewed_to, upto)):
             result.reviewed += 1
             recorded = self._review(conn, str(merchant_id), upto)
