@@ -20,7 +20,9 @@ and drives each with wrk, at every connection count, for ``--duration`` seconds 
 - ``health``: ``GET /healthz`` (ours) and ``GET /health`` (naive).
 
 It prints, per store, workload and connection count, each side's requests per second, p50 and p99 (ms)
-and the answers that were not 2xx, and the ratio ours / naive of the rates. Goals (issue 15): open-claim
+and the answers that were not 2xx, and the ratio ours / naive of the rates; then each side's CPU per
+request, of the server's processes (ours: until its views caught up with the run) and of the PostgreSQL
+server's (read from /proc; the steadier figures on a shared machine). Goals (issue 15): open-claim
 at 16 connections at least 2x naive with p99 <= 50 ms; mixed at least 1x; health at least 0.8x.
 """
 
@@ -39,7 +41,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -140,6 +142,63 @@ class Figures:
     p99_ms: float
     refused: int
     """Answers that were not 2xx or 3xx, and socket errors."""
+    server_cpu_ms: float | None = None
+    """CPU per request of the server's processes (serving, and ours' background process, until its views
+    caught up with the run): steadier than the rates on a shared machine. None without /proc."""
+    database_cpu_ms: float | None = None
+    """CPU per request of the PostgreSQL server's processes on this machine (whatever else they served
+    meanwhile included). None on SQLite (in the server's processes) or without /proc."""
+
+
+# --- CPU of processes, from /proc (Linux) -----------------------------------------------------------
+
+
+def _stat(pid: int) -> list[str] | None:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+
+
+def _pids() -> list[int]:
+    return [int(p.name) for p in Path("/proc").iterdir() if p.name.isdigit()] if Path("/proc").is_dir() else []
+
+
+def process_tree(root: int) -> list[int]:
+    """``root`` and its descendants."""
+    children: dict[int, list[int]] = {}
+    for pid in _pids():
+        fields = _stat(pid)
+        if fields is not None:
+            children.setdefault(int(fields[1]), []).append(pid)
+    tree, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        tree.append(pid)
+        todo.extend(children.get(pid, []))
+    return tree
+
+
+def postgres_processes() -> list[int]:
+    found = []
+    for pid in _pids():
+        try:
+            if Path(f"/proc/{pid}/comm").read_text().strip() == "postgres":
+                found.append(pid)
+        except OSError:
+            pass
+    return found
+
+
+def cpu_seconds(pids: Sequence[int]) -> float:
+    """User and system CPU of these processes so far (those that ended since are not counted)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        fields = _stat(pid)
+        if fields is not None:
+            total += int(fields[11]) + int(fields[12])
+    return total / ticks
 
 
 # --- the processes ---------------------------------------------------------------------------------
@@ -151,9 +210,18 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+@dataclass(frozen=True)
+class Served:
+    base: str
+    pid: int
+    postgres: bool
+    settle: Callable[[], None] | None = None
+    """Called after a run, before the CPU is read: until the server's background work is done."""
+
+
 @contextmanager
-def serving(argv: Sequence[str], env: dict[str, str], ready_path: str, log: Path) -> Iterator[str]:
-    """A server process on a free port; its base URL once ``ready_path`` answers 200."""
+def serving(argv: Sequence[str], env: dict[str, str], ready_path: str, log: Path) -> Iterator[Served]:
+    """A server process on a free port, once ``ready_path`` answers 200."""
     port = free_port()
     with log.open("w") as out:
         process = subprocess.Popen(
@@ -173,7 +241,8 @@ def serving(argv: Sequence[str], env: dict[str, str], ready_path: str, log: Path
             if time.monotonic() > deadline:
                 raise SystemExit(f"the server was not ready within 120 s:\n{log.read_text()[-3000:]}")
             time.sleep(0.3)
-        yield base
+        url = env.get("DISPUTES_DATABASE_URL") or env.get("NAIVE_DATABASE_URL") or ""
+        yield Served(base, process.pid, url.startswith("postgresql"))
     finally:
         process.terminate()
         try:
@@ -197,7 +266,10 @@ def wait_caught_up(base: str, log: Path | None = None) -> None:
     raise SystemExit(f"the projections did not catch up within 300 s: {last}\n{tail}")
 
 
-def wrk(base: str, script: str, args: Sequence[str], connections: int, duration: int, work: Path) -> Figures:
+def wrk(served: Served, script: str, args: Sequence[str], connections: int, duration: int, work: Path) -> Figures:
+    base = served.base
+    server, database = process_tree(served.pid), postgres_processes() if served.postgres else []
+    before = cpu_seconds(server), cpu_seconds(database)
     path = work / "script.lua"
     path.write_text(script + DONE_LUA)
     threads = 2
@@ -206,7 +278,11 @@ def wrk(base: str, script: str, args: Sequence[str], connections: int, duration:
     done = subprocess.run(argv, capture_output=True, text=True, timeout=duration + 60, check=True)
     line = next(x for x in done.stdout.splitlines() if x.startswith("RESULT "))
     requests, micros, p50, p99, status, sockets = (int(v) for v in line.split()[1:])
-    return Figures(requests / (micros / 1e6), p50 / 1000, p99 / 1000, status + sockets)
+    if served.settle is not None:
+        served.settle()
+    server_ms = (cpu_seconds(server) - before[0]) * 1000 / max(1, requests) if server else None
+    database_ms = (cpu_seconds(database) - before[1]) * 1000 / max(1, requests) if database else None
+    return Figures(requests / (micros / 1e6), p50 / 1000, p99 / 1000, status + sockets, server_ms, database_ms)
 
 
 # --- the data ----------------------------------------------------------------------------------------
@@ -315,25 +391,24 @@ def bench_store(ours_url: str, naive_url: str, args: argparse.Namespace, work: P
     env = environment(DISPUTES_ENV="production", DISPUTES_DATABASE_URL=ours_url,
                       DISPUTES_SIGNING_KEY_FILE=str(private))
     serve = [sys.executable, "-m", "disputes", "serve"]
-    with serving(serve, env, "/readyz", work / "ours.log") as base:
-        wait_caught_up(base, work / "ours.log")
+    with serving(serve, env, "/readyz", work / "ours.log") as started_ours:
+        wait_caught_up(started_ours.base, work / "ours.log")
+        ours = replace(started_ours, settle=lambda: wait_caught_up(started_ours.base, work / "ours.log"))
         for c in args.connections:
             opening = [f"oc{c}", str(prepared.opener_tokens[c]), str(CLAIMS_PER_BUYER)]
-            results[("open-claim", c)] = {"ours": wrk(base, OPEN_CLAIM_LUA, opening, c, args.duration, work)}
-            wait_caught_up(base, work / "ours.log")
+            results[("open-claim", c)] = {"ours": wrk(ours, OPEN_CLAIM_LUA, opening, c, args.duration, work)}
             mixed = [str(prepared.messages), str(prepared.responses[c]), str(prepared.refunds[c]),
                      prepared.buyer_token, prepared.merchant_token]
-            results[("mixed", c)] = {"ours": wrk(base, MIXED_LUA, mixed, c, args.duration, work)}
-            wait_caught_up(base, work / "ours.log")
-            results[("health", c)] = {"ours": wrk(base, GET_LUA, ["/healthz"], c, args.duration, work)}
+            results[("mixed", c)] = {"ours": wrk(ours, MIXED_LUA, mixed, c, args.duration, work)}
+            results[("health", c)] = {"ours": wrk(ours, GET_LUA, ["/healthz"], c, args.duration, work)}
     naive = [sys.executable, "-m", "uvicorn", "naive_app:create_app", "--factory", "--app-dir", str(HERE)]
-    with serving(naive, environment(NAIVE_DATABASE_URL=naive_url), "/health", work / "naive.log") as base:
-        pool = prepare_naive(base, 2000, work, "pool")
+    with serving(naive, environment(NAIVE_DATABASE_URL=naive_url), "/health", work / "naive.log") as naive_server:
+        pool = prepare_naive(naive_server.base, 2000, work, "pool")
         for c in args.connections:
             opening = [f"oc{c}", str(prepared.opener_tokens[c]), str(CLAIMS_PER_BUYER)]
-            results[("open-claim", c)]["naive"] = wrk(base, OPEN_CLAIM_LUA, opening, c, args.duration, work)
-            results[("mixed", c)]["naive"] = wrk(base, MIXED_LUA, [str(pool)] * 3 + ["-", "-"], c, args.duration, work)
-            results[("health", c)]["naive"] = wrk(base, GET_LUA, ["/health"], c, args.duration, work)
+            results[("open-claim", c)]["naive"] = wrk(naive_server, OPEN_CLAIM_LUA, opening, c, args.duration, work)
+            results[("mixed", c)]["naive"] = wrk(naive_server, MIXED_LUA, [str(pool)] * 3 + ["-", "-"], c, args.duration, work)
+            results[("health", c)]["naive"] = wrk(naive_server, GET_LUA, ["/health"], c, args.duration, work)
     return results
 
 
@@ -361,6 +436,14 @@ def report(store: str, results: dict[tuple[str, int], dict[str, Figures]]) -> No
         print(f"{store}: {workload:10} {c:5d}  {ours.rate:10.0f} {ours.p50_ms:6.1f} {ours.p99_ms:6.1f} "
               f"{ours.refused:7d}  {naive.rate:11.0f} {naive.p50_ms:6.1f} {naive.p99_ms:6.1f} {naive.refused:7d}  "
               f"{ours.rate / naive.rate:5.2f}x")
+    print(f"{store}: CPU ms per request (server processes + database server): ours / naive")
+    for (workload, c), sides in results.items():
+        print(f"{store}: {workload:10} {c:5d}  " + "  ".join(
+            f"{side} {_ms(f.server_cpu_ms)} + {_ms(f.database_cpu_ms)}" for side, f in sides.items()))
+
+
+def _ms(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}"
 
 
 def main() -> None:
