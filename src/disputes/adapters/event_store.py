@@ -148,33 +148,29 @@ class EventTableRecorder(GroupCommitting, PostgresApplicationRecorder):
                 Identifier(self.events_table_name + LOCK_FUNCTION_SUFFIX),
             ),
         ]
-        self.select_latest_statement = compiled(
-            SQL(
-                "SELECT originator_id, max(originator_version) AS version FROM {0}.{1}"
-                " WHERE originator_id = ANY(%s) GROUP BY originator_id"
-            ).format(Identifier(self.datastore.schema), Identifier(self.events_table_name))
+        self.select_latest_statement = self._on_table(
+            "SELECT originator_id, max(originator_version) AS version FROM {0}.{1}"
+            " WHERE originator_id = ANY(%s) GROUP BY originator_id"
         )
-        self.select_events_of_statement = compiled(
-            SQL(
-                "SELECT originator_id, originator_version, topic, state FROM {0}.{1}"
-                " WHERE originator_id = ANY(%s) ORDER BY originator_id, originator_version"
-            ).format(Identifier(self.datastore.schema), Identifier(self.events_table_name))
+        self.select_events_of_statement = self._on_table(
+            "SELECT originator_id, originator_version, topic, state FROM {0}.{1}"
+            " WHERE originator_id = ANY(%s) ORDER BY originator_id, originator_version"
         )
-        self.select_rows_statement = compiled(
-            SQL(
-                "SELECT notification_id, originator_id::text, originator_version, topic, state FROM {0}.{1}"
-                " WHERE notification_id > %s AND notification_id <= %s ORDER BY notification_id LIMIT %s"
-            ).format(Identifier(self.datastore.schema), Identifier(self.events_table_name))
+        self.select_rows_statement = self._on_table(
+            "SELECT notification_id, originator_id::text, originator_version, topic, state FROM {0}.{1}"
+            " WHERE notification_id > %s AND notification_id <= %s ORDER BY notification_id LIMIT %s"
         )
-        self.select_all_events_statement = compiled(
-            SQL(
-                "SELECT originator_id, originator_version, topic, state FROM {0}.{1}"
-                " WHERE originator_id = %s ORDER BY originator_version ASC"
-            ).format(Identifier(self.datastore.schema), Identifier(self.events_table_name))
+        self.select_all_events_statement = self._on_table(
+            "SELECT originator_id, originator_version, topic, state FROM {0}.{1}"
+            " WHERE originator_id = %s ORDER BY originator_version ASC"
         )
         self.notify_statement = compiled(SQL("NOTIFY {0}").format(Identifier(self.channel_name)))
         self._compile_statements()
         self.start_group_commit()
+
+    def _on_table(self, statement: str) -> bytes:
+        """``statement`` with ``{0}.{1}`` naming the events table, compiled."""
+        return compiled(SQL(statement).format(Identifier(self.datastore.schema), Identifier(self.events_table_name)))
 
     def _compile_statements(self) -> None:
         """The library's statements of every command as bytes, once (ours are made so): psycopg turns a
