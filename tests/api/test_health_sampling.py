@@ -22,6 +22,7 @@ from support.processes import server_process
 pytestmark = pytest.mark.postgres
 CALLS = 400
 PERIOD = 1.0
+LISTENER_CHECKS_PER_SECOND = 1
 QUIET = {  # nothing but the health routes asks the database
     "DISPUTES_PROJECTIONS_IN_PROCESS": "false",
     "DISPUTES_DEADLINES_IN_PROCESS": "false",
@@ -69,6 +70,8 @@ def test_a_flood_of_readiness_and_metrics_calls_asks_the_database_at_most_once_p
     flood, seconds = served(postgres_url, CALLS)
     periods = math.ceil(seconds / PERIOD) + 1
     extra = flood - start_up
-    assert extra <= periods * one_sample + 5, (extra, periods, one_sample, seconds)
+    # Besides the samples: the token cache's listener checks its connection once a second (SELECT 1),
+    # so a flood slowed down by a busy machine costs one more transaction per second it lasts.
+    assert extra <= periods * (one_sample + LISTENER_CHECKS_PER_SECOND) + 5, (extra, periods, one_sample, seconds)
     # Each call asking on its own would cost about half a sample each (a call is one of the two routes).
     assert extra < CALLS * one_sample / 8, (extra, one_sample)
