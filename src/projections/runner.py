@@ -282,8 +282,12 @@ class ProjectionRunner:
         if self.catchup_batch_size > self.batch_size:
             head = int(self.app.recorder.max_notification_id() or 0) if self.stop is None else self.stop
             waiting = head - start
-            if self.partition is not None:  # about its share of them are a partition's own
-                waiting //= self.partition.count
+            if self.partition is not None:
+                # About a share of them are its own, and the SQL selects only those: when fewer than
+                # twice a batch of its own are left, asking for every event left costs nothing more.
+                if waiting // self.partition.count >= 2 * self.catchup_batch_size:
+                    return self.catchup_batch_size
+                return max(waiting, self.batch_size)
             if waiting >= 2 * self.catchup_batch_size:
                 return self.catchup_batch_size
             if waiting >= self.catchup_batch_size:

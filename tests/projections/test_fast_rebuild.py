@@ -10,11 +10,24 @@ import pytest
 
 from disputes.adapters.event_store import StoredRow
 from disputes.bootstrap import Container, build_runner
+from disputes.cli.rebuild import rebuild
 from disputes.domain.vocabulary import EvidenceKind, Party
+from projections import catalog
 from projections.decoding import EventDecoder
 from projections.fold import Fold
 from projections.partitions import Partition, PartitionReader, partitions
-from support.views import Claims, ManualClock, buyer, lifecycle_mix, mediator, merchant
+from projections.store import ViewConnection
+from support.views import (
+    Claims,
+    ManualClock,
+    buyer,
+    dump_views,
+    lifecycle_mix,
+    mediator,
+    merchant,
+    positions,
+    rebuilt_views,
+)
 
 SHA = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
 
@@ -158,3 +171,19 @@ def test_the_fold_leaves_an_event_that_does_not_follow_its_claim_to_the_library_
 def test_a_partition_needs_the_position_it_rebuilds_up_to(container: Container) -> None:
     with pytest.raises(ValueError, match="stop is needed"):
         build_runner(container, ["claims"], partition=Partition(0, 2))
+
+
+def test_a_rebuild_in_partitions_of_small_batches_builds_the_views_an_incremental_build_does(
+    container: Container, claims: Claims, clock: ManualClock, views: ViewConnection
+) -> None:
+    varied_mix(claims, clock)
+    incremental = rebuilt_views(container, views)
+    head = container.app.recorder.max_notification_id()
+
+    # Three of its own events a batch: the last batch of each partition finds fewer than it asks for
+    # and moves its positions past the other partition's events, to the head.
+    read = rebuild(container, workers=2, batch_size=3, catchup_batch_size=3)
+
+    assert read == head
+    assert dump_views(views) == incremental
+    assert positions(views) == dict.fromkeys(catalog.NAMES, head)
