@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Protocol, TypeVar
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import ApplicationRecorder
@@ -45,12 +45,12 @@ RELEASE_POSITION = "UPDATE projection_positions SET position = ?, updated_at = ?
 SHARE_BITS = 0xFFFF
 """An aggregate's share is its id's last two bytes (``id.int & SHARE_BITS``) modulo the partitions."""
 _HEX = "'0123456789abcdef'"
-_NIBBLE = "(instr(" + _HEX + ", substr(originator_id, {0}, 1)) - 1)"
+_NIBBLE = "(instr(" + _HEX + ", lower(substr(originator_id, {0}, 1))) - 1)"
 SQLITE_SHARE = (
     f"((({_NIBBLE.format(-4)} * 16 + {_NIBBLE.format(-3)}) * 16 + {_NIBBLE.format(-2)}) * 16"
     f" + {_NIBBLE.format(-1)})"
 )
-"""The share of an id stored as SQLite does (32 lowercase hex digits): its last 4 digits as a number."""
+"""The share of a UUID stored as text, as SQLite does (its hex digits): its last 4 digits as a number."""
 SELECT_PARTITION_SQLITE = (
     "SELECT rowid, originator_id, originator_version, topic, state FROM {table}"
     f" WHERE rowid > ? AND rowid <= ? AND {SQLITE_SHARE} % ? = ? ORDER BY rowid LIMIT ?"
@@ -63,14 +63,6 @@ SELECT_PARTITION_POSTGRES = (
     " ORDER BY notification_id LIMIT %s"
 )
 """The same from the library's PostgreSQL table (the id a ``uuid``: its last two bytes)."""
-
-
-class HasOriginator(Protocol):
-    @property
-    def originator_id(self) -> Any: ...
-
-
-N = TypeVar("N", bound=HasOriginator)
 
 
 @dataclass(frozen=True)
@@ -90,11 +82,6 @@ class Partition:
     def owns(self, aggregate_id: UUID) -> bool:
         """Whether the aggregate is this partition's (the rule the SQL of :class:`PartitionReader` has)."""
         return (aggregate_id.int & SHARE_BITS) % self.count == self.index
-
-    def mine(self, notifications: Sequence[N]) -> list[N]:
-        """The notifications of this partition's aggregates, in order."""
-        count, index = self.count, self.index
-        return [n for n in notifications if (n.originator_id.int & SHARE_BITS) % count == index]
 
 
 class PartitionReader:
