@@ -27,8 +27,9 @@ A rebuild may split the log among several runners, one per :class:`~projections.
 decodes them with orjson (:mod:`projections.decoding`) and folds them without the library's keyword
 filtering (:mod:`projections.fold`), and keeps its own position rows (``claims@1/2``, ...), written with
 its rows in one transaction as always; a batch that finds fewer of its own events than it asked for
-moves its positions to the stop, past the other partitions' events. Meanwhile the views' own positions are held (negative): a runner
-leaves a held projection alone until the rebuild releases it (``projections/partitions.py``).
+moves its positions to the stop, past the other partitions' events. Meanwhile the views' own positions
+are held (negative): a runner leaves a held projection alone until the rebuild releases it
+(``projections/partitions.py``).
 """
 
 from __future__ import annotations

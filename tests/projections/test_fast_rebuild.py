@@ -73,15 +73,18 @@ def test_each_partition_selects_in_sql_exactly_the_events_of_the_aggregates_it_o
     decode = container.app.mapper.to_domain_event
 
     selected: list[int] = []
+    shares = []
     for partition in partitions(count):
         reader = PartitionReader(container.app.recorder, partition, container.settings.database.dialect)
         mine = reader.select(0, head, len(rows))
         assert all(partition.owns(decode(row).originator_id) for row in mine)
-        assert reader.select(mine[0].id, mine[1].id, len(rows)) == [mine[1]]  # up to the stop
-        assert reader.select(mine[0].id, head, 1) == [mine[1]]  # no more than asked for
         selected += [row.id for row in mine]
+        shares.append((len(mine), reader, mine))
 
     assert sorted(selected) == [row.id for row in rows]  # each event in exactly one partition
+    _, reader, mine = max(shares, key=lambda share: share[0])  # a share may hold a single claim's events
+    assert reader.select(mine[0].id, mine[1].id, len(rows)) == [mine[1]]  # up to the stop
+    assert reader.select(mine[0].id, head, 1) == [mine[1]]  # no more than asked for
 
 
 def test_the_fast_decoder_makes_the_events_the_library_s_mapper_makes(
