@@ -1,7 +1,8 @@
 """What each recorded claim event changed: the claim's state before and after it.
 
 The state is not recomputed in SQL: each event is applied to the claim as it stood before
-(``domain_event.mutate(previous)``, the aggregate's own code), and the views read their columns from
+(``domain_event.mutate(previous)``, the aggregate's own code; a rebuild's partitions make the same call
+with less work per event, :mod:`projections.fold`), and the views read their columns from
 the resulting :class:`ClaimState`. Recent claims are kept in a small LRU cache; on a miss the claim is
 loaded from the repository at the version before the event.
 """
@@ -22,6 +23,7 @@ from disputes.domain.claim import Claim
 from disputes.domain.parties import Actor, Role
 from disputes.domain.policy import Deadline, Windows
 from disputes.domain.policy import deadline_party as deadline_party  # the views import it from here
+from projections.fold import Applier, mutate
 
 _new_tuple = tuple.__new__
 CLAIM_TOPIC_PREFIX = get_topic(Claim) + "."
@@ -209,8 +211,12 @@ def _closed(
 class ClaimStates:
     """Turns decoded events into :class:`Change` objects, keeping recent claims in an LRU cache."""
 
-    def __init__(self, app: Application[UUID], windows: Windows, capacity: int = 10_000) -> None:
+    def __init__(
+        self, app: Application[UUID], windows: Windows, capacity: int = 10_000, fold: Applier = mutate
+    ) -> None:
         self.app = app
+        self.fold = fold
+        """How an event is applied to its claim: the library's ``mutate``, or a :class:`~projections.fold.Fold`."""
         self.windows = windows
         self.capacity = max(1, capacity)
         # A plain dict kept in least-recently-used order: a hit is popped and put back at the end.
@@ -227,17 +233,18 @@ class ClaimStates:
         cached = cache.pop(claim_id, None)
         claim: Claim
         before: ClaimState | None
+        fold = self.fold
         if version == 1:
             before = None
-            claim = domain_event.mutate(None)
+            claim = fold(domain_event, None)
         elif cached is not None and cached[1].version == version - 1:
             claim, before = cached
-            claim = domain_event.mutate(claim)
+            claim = fold(domain_event, claim)
         else:
             self.misses += 1
             previous: Claim = self.app.repository.get(claim_id, version=version - 1)
             before = ClaimState.of(previous, self.windows)
-            claim = domain_event.mutate(previous)
+            claim = fold(domain_event, previous)
         after = ClaimState.of(claim, self.windows, before)
         cache[claim_id] = (claim, after)
         if len(cache) > self.capacity:

@@ -2,8 +2,10 @@
 
 Every view is a function of each aggregate's own events (a claim's rows come from that claim's events,
 an order's delivery from that order's), so the log can be split by aggregate: partition ``i`` of ``n``
-takes the aggregates whose id modulo ``n`` is ``i``. Each partition reads every notification (a cheap
-part of the work) but decodes, folds and writes only its own, so ``n`` processes share the costly part.
+takes the aggregates whose id's last two bytes (a number 0..65535), modulo ``n``, are ``i``. Each
+partition selects only its own events, in SQL against the event store's table (:class:`PartitionReader`:
+the same rule written in each dialect, so that no other partition's state is read, sent or decoded),
+and decodes, folds and writes them, so ``n`` processes share all of the work.
 
 The rule stays: a partition's rows and its position commit in one transaction. Its positions are rows
 of their own in ``projection_positions`` (``claims@0/2``, ...); while they exist the view's own
@@ -18,8 +20,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Protocol, TypeVar
+from typing import Any
+from uuid import UUID
 
+from eventsourcing.persistence import ApplicationRecorder
+from psycopg.rows import tuple_row
+from psycopg.sql import SQL, Identifier
+
+from disputes.adapters.database import Dialect
+from disputes.adapters.event_store import StoredRow
 from projections.store import ViewConnection, ViewStore, lock_key, time_text
 
 HELD = -1
@@ -33,13 +42,27 @@ PARTITION_POSITION = "SELECT position FROM projection_positions WHERE name = ?"
 DROP_PARTITIONS = "DELETE FROM projection_positions WHERE name LIKE ?"
 RELEASE_POSITION = "UPDATE projection_positions SET position = ?, updated_at = ? WHERE name = ? AND position = ?"
 
-
-class HasOriginator(Protocol):
-    @property
-    def originator_id(self) -> Any: ...
-
-
-N = TypeVar("N", bound=HasOriginator)
+SHARE_BITS = 0xFFFF
+"""An aggregate's share is its id's last two bytes (``id.int & SHARE_BITS``) modulo the partitions."""
+_HEX = "'0123456789abcdef'"
+_NIBBLE = "(instr(" + _HEX + ", lower(substr(originator_id, {0}, 1))) - 1)"
+SQLITE_SHARE = (
+    f"((({_NIBBLE.format(-4)} * 16 + {_NIBBLE.format(-3)}) * 16 + {_NIBBLE.format(-2)}) * 16"
+    f" + {_NIBBLE.format(-1)})"
+)
+"""The share of a UUID stored as text, as SQLite does (its hex digits): its last 4 digits as a number."""
+SELECT_PARTITION_SQLITE = (
+    "SELECT rowid, originator_id, originator_version, topic, state FROM {table}"
+    f" WHERE rowid > ? AND rowid <= ? AND {SQLITE_SHARE} % ? = ? ORDER BY rowid LIMIT ?"
+)
+"""A partition's events in (after, stop], at most a number of them, from the library's SQLite table."""
+SELECT_PARTITION_POSTGRES = (
+    "SELECT notification_id, originator_id::text, originator_version, topic, state FROM {schema}.{table}"
+    " WHERE notification_id > %s AND notification_id <= %s"
+    " AND mod(get_byte(uuid_send(originator_id), 14) * 256 + get_byte(uuid_send(originator_id), 15), %s) = %s"
+    " ORDER BY notification_id LIMIT %s"
+)
+"""The same from the library's PostgreSQL table (the id a ``uuid``: its last two bytes)."""
 
 
 @dataclass(frozen=True)
@@ -56,10 +79,38 @@ class Partition:
     def position_name(self, projection: str) -> str:
         return f"{projection}@{self.index}/{self.count}"
 
-    def mine(self, notifications: Sequence[N]) -> list[N]:
-        """The notifications of this partition's aggregates, in order."""
-        count, index = self.count, self.index
-        return [n for n in notifications if n.originator_id.int % count == index]
+    def owns(self, aggregate_id: UUID) -> bool:
+        """Whether the aggregate is this partition's (the rule the SQL of :class:`PartitionReader` has)."""
+        return (aggregate_id.int & SHARE_BITS) % self.count == self.index
+
+
+class PartitionReader:
+    """Reads one partition's events straight from the event store's table, as plain rows."""
+
+    def __init__(self, recorder: ApplicationRecorder, partition: Partition, dialect: Dialect) -> None:
+        library: Any = recorder  # the library's recorder of that dialect: its datastore and table
+        self.recorder = library
+        self.partition = partition
+        self.dialect = dialect
+        table = library.events_table_name
+        if dialect == "postgres":
+            self.statement: Any = SQL(SELECT_PARTITION_POSTGRES).format(
+                schema=Identifier(library.datastore.schema), table=Identifier(table)
+            )
+        else:
+            self.statement = SELECT_PARTITION_SQLITE.format(table=table)
+
+    def select(self, after: int, stop: int, limit: int) -> list[StoredRow]:
+        """This partition's events at positions in (``after``, ``stop``], the first ``limit`` of them."""
+        params = (after, stop, self.partition.count, self.partition.index, limit)
+        datastore = self.recorder.datastore
+        if self.dialect == "postgres":
+            with datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as curs:
+                curs.execute(self.statement, params, prepare=True, binary=True)
+                return [StoredRow(*row) for row in curs.fetchall()]
+        with datastore.transaction(commit=False) as cursor:
+            cursor.execute(self.statement, params)
+            return [StoredRow(*row) for row in cursor.fetchall()]
 
 
 def partitions(count: int) -> list[Partition]:

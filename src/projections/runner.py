@@ -23,10 +23,13 @@ Every projection of a runner shares one read and decode of the log: the batch st
 position among them, and each projection receives only the changes past its own position.
 
 A rebuild may split the log among several runners, one per :class:`~projections.partitions.Partition`
-(each in a process of its own): each reads every notification but decodes and projects only the events
-of its share of the aggregates, and keeps its own position rows (``claims@1/2``, ...), written with its
-rows in one transaction as always. Meanwhile the views' own positions are held (negative): a runner
-leaves a held projection alone until the rebuild releases it (``projections/partitions.py``).
+(each in a process of its own): each selects only the events of its share of the aggregates (in SQL),
+decodes them with orjson (:mod:`projections.decoding`) and folds them without the library's keyword
+filtering (:mod:`projections.fold`), and keeps its own position rows (``claims@1/2``, ...), written with
+its rows in one transaction as always; a batch that finds fewer of its own events than it asked for
+moves its positions to the stop, past the other partitions' events. Meanwhile the views' own positions
+are held (negative): a runner leaves a held projection alone until the rebuild releases it
+(``projections/partitions.py``).
 """
 
 from __future__ import annotations
@@ -48,7 +51,9 @@ from eventsourcing.application import Application
 
 from disputes.domain.policy import Windows
 from projections.changes import CLAIM_TOPIC_PREFIX, Change, ClaimStates, OtherEvent
-from projections.partitions import Partition, hold
+from projections.decoding import EventDecoder
+from projections.fold import Fold
+from projections.partitions import Partition, PartitionReader, hold
 from projections.store import ViewConnection, ViewStore, WriteBuffer, lock_key, time_text
 
 log = logging.getLogger("disputes.projections")
@@ -111,7 +116,8 @@ class Batch:
 
     @property
     def empty(self) -> bool:
-        return self.read == 0
+        """Nothing read and no position to move (a partition may move past events that are not its own)."""
+        return self.read == 0 and self.last <= self.start
 
     def abandon(self) -> None:
         """Give up the batch: its transaction (PostgreSQL) ends and its locks are released."""
@@ -164,12 +170,23 @@ class ProjectionRunner:
         self.batch_size = batch_size
         self.catchup_batch_size = max(batch_size, catchup_batch_size)
         self.poll_seconds = poll_seconds
-        self.states = ClaimStates(app, windows, cache_size)
         self.crash_before_commit = crash_before_commit
         self.partition = partition
         """Only this share of the aggregates, at positions of its own (a partitioned rebuild)."""
         self.stop = stop
         """Read no notification past this position (a partition rebuilds up to the head it was given)."""
+        self.reader: PartitionReader | None = None
+        self.decoder: EventDecoder | None = None
+        if partition is None:
+            self.states = ClaimStates(app, windows, cache_size)
+        else:
+            if stop is None:
+                raise ValueError("a partition rebuilds up to a given position: stop is needed")
+            # A rebuild's partition reads its own events in SQL, decodes them with orjson and folds them
+            # without the library's keyword filtering (each falling back to the library when unsure).
+            self.reader = PartitionReader(app.recorder, partition, store.dialect)
+            self.decoder = EventDecoder(app)
+            self.states = ClaimStates(app, windows, cache_size, fold=Fold())
         self._names = {p.name: p.name if partition is None else partition.position_name(p.name) for p in projections}
         self._batches = 0
         self._conn: ViewConnection | None = None
@@ -229,6 +246,12 @@ class ProjectionRunner:
                 return Batch(stack, [], {}, [], 0, 0, 0, held=held)
             start = min(positions[p.name] for p in owned)
             size = self._batch_size(start)
+            if self.reader is not None and self.stop is not None:
+                rows = self.reader.select(start, self.stop, size)
+                # Fewer than asked for: every event up to the stop that is this partition's was read.
+                last = rows[-1].id if len(rows) == size else max(start, self.stop)
+                changes, events = self._changes(rows, self.decoder.decode if self.decoder else None)
+                return Batch(stack, owned, positions, changes, start, last, len(rows), size, events, held)
             notifications = self.app.recorder.select_notifications(
                 start, size, stop=self.stop, inclusive_of_start=False
             )
@@ -260,6 +283,12 @@ class ProjectionRunner:
         if self.catchup_batch_size > self.batch_size:
             head = int(self.app.recorder.max_notification_id() or 0) if self.stop is None else self.stop
             waiting = head - start
+            if self.partition is not None:
+                # About a share of them are its own, and the SQL selects only those: when fewer than
+                # twice a batch of its own are left, asking for every event left costs nothing more.
+                if waiting // self.partition.count >= 2 * self.catchup_batch_size:
+                    return self.catchup_batch_size
+                return max(waiting, self.batch_size)
             if waiting >= 2 * self.catchup_batch_size:
                 return self.catchup_batch_size
             if waiting >= self.catchup_batch_size:
@@ -301,12 +330,12 @@ class ProjectionRunner:
             self.states.clear()
             raise
 
-    def _changes(self, notifications: Sequence[Any]) -> tuple[list[Change], Sequence[Change | OtherEvent]]:
+    def _changes(
+        self, notifications: Sequence[Any], decode: Callable[[Any], Any] | None = None
+    ) -> tuple[list[Change], Sequence[Change | OtherEvent]]:
         """The claim changes, and every event in order (the same list when all are claim events)."""
-        decode = self.app.mapper.to_domain_event
+        decode = decode or self.app.mapper.to_domain_event
         change = self.states.change
-        if self.partition is not None:  # the other partitions' aggregates are theirs to decode
-            notifications = self.partition.mine(notifications)
         changes = [
             change(notification.id, decode(notification))
             for notification in notifications
