@@ -50,6 +50,14 @@ class SealedRow(NamedTuple):
     hash: str
 
 
+class SealedRange(NamedTuple):
+    """Positions (after, stop] of the log, and the sealed hash of the position before them."""
+
+    after: int
+    stop: int
+    prev_hash: str
+
+
 def seal_time(moment: datetime) -> str:
     """Fixed-width UTC text that sorts in time order on both backends."""
     return moment.astimezone(UTC).isoformat(timespec="microseconds")
@@ -91,6 +99,10 @@ class _Sql:
             " WHERE claim_id = ? AND version = ?"
         )
         self.boundary = q("SELECT min(position) FROM audit_seal WHERE recorded_at >= ?")
+        self.nth = q(
+            "SELECT position, hash FROM audit_seal WHERE position > ? AND position <= ?"
+            " ORDER BY position LIMIT 1 OFFSET ?"
+        )
 
 
 SQLITE_SQL = _Sql("?")
@@ -300,6 +312,19 @@ class SealReader:
     def claim_rows(self, claim_id: str) -> list[SealedRow]:
         with _seal_errors():
             return [SealedRow(*row) for row in self.conn.execute(self.sql.claim_rows, (claim_id,))]
+
+    def split(self, after: int, stop: int, prev_hash: str, size: int) -> list[SealedRange]:
+        """Positions (after, stop] in ranges of ``size`` sealed rows (the last one takes the rest, sealed
+        or not), each with the sealed hash before it: ``prev_hash`` for the first, then the hash of the
+        last sealed row of the range before. Each range's chain can be made on its own."""
+        ranges: list[SealedRange] = []
+        while True:
+            row = self._one(self.sql.nth, (after, stop, size - 1))
+            if row is None or int(row[0]) >= stop:
+                ranges.append(SealedRange(after, stop, prev_hash))
+                return ranges
+            ranges.append(SealedRange(after, int(row[0]), prev_hash))
+            after, prev_hash = int(row[0]), str(row[1])
 
     def rows(self, after: int, stop: int, batch: int = DEFAULT_BATCH) -> Iterator[SealedRow]:
         """Sealed rows with positions in (after, stop], in order (on PostgreSQL, pages read ahead)."""
