@@ -21,7 +21,9 @@ from disputes.adapters.database import DatabaseUrl, connect
 from disputes.application.claims import DisputesApplication
 from disputes.audit import IntegrityFault
 
-SELECT_SNAPSHOTS = "SELECT originator_id, originator_version, topic, state FROM {table} ORDER BY originator_id, originator_version"
+SELECT_SNAPSHOTS = (
+    "SELECT originator_id, originator_version, topic, state FROM {table} ORDER BY originator_id, originator_version"
+)
 IGNORED = frozenset({"_pending_events"})
 
 
@@ -83,8 +85,7 @@ def verify_snapshots(app: DisputesApplication, db: DatabaseUrl) -> SnapshotRepor
             cached: Any = snapshot.mutate(None)
         except Exception as exc:
             return SnapshotReport(
-                checked,
-                IntegrityFault(f"{where} no longer decodes ({type(exc).__name__})", code="snapshot-altered"),
+                checked, IntegrityFault(f"{where} no longer decodes ({type(exc).__name__})", code="snapshot-altered")
             )
         replayed: Any = project_aggregate(
             None, app.events.get(UUID(str(stored.originator_id)), lte=stored.originator_version)
@@ -98,8 +99,7 @@ def verify_snapshots(app: DisputesApplication, db: DatabaseUrl) -> SnapshotRepor
             return SnapshotReport(
                 checked,
                 IntegrityFault(
-                    f"{where} differs from the replay of its events ({', '.join(differ)})",
-                    code="snapshot-altered",
+                    f"{where} differs from the replay of its events ({', '.join(differ)})", code="snapshot-altered"
                 ),
             )
         checked += 1
