@@ -33,8 +33,10 @@ from disputes.audit.verify_store import walk_sealed_lines
 
 log = logging.getLogger("disputes.exports")
 
-RANGE_EVENTS = 10_000
-"""Sealed events per range: a few MB of lines in flight per range."""
+RANGE_EVENTS = 5_000
+"""Sealed events per range (a page of the export's reads; about 3 MB of lines): small enough that the
+workers finish together (the last range is a tenth of 50,000 events' work), large enough that a range's
+few queries and its transfer to the writer cost little beside it."""
 IN_FLIGHT = 2
 """Ranges per worker submitted ahead of the one being written: workers never wait for the writer."""
 
