@@ -4,6 +4,7 @@ workers cannot start."""
 
 from __future__ import annotations
 
+import os
 import zipfile
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -115,3 +116,17 @@ def test_a_period_is_made_in_one_process_when_workers_cannot_start(
 
     monkeypatch.setattr(export_ranges, "ProcessPoolExecutor", no_processes)
     assert export("fallback.zip", EVERYTHING, 2) == alone
+
+
+def worker_dies(part: object, batch: int) -> None:
+    """A range's task that ends its worker process at once."""
+    os._exit(3)
+
+
+def test_a_period_whose_worker_dies_is_finished_in_one_process_the_same_bundle(
+    export: Export, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    alone = export("one.zip", EVERYTHING, 1)
+
+    monkeypatch.setattr(export_ranges, "_make_range", worker_dies)
+    assert export("finished.zip", EVERYTHING, 2) == alone
