@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import getpass
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any, NamedTuple
 from uuid import UUID
 
@@ -160,6 +160,10 @@ class EventTableRecorder(GroupCommitting, PostgresApplicationRecorder):
             "SELECT notification_id, originator_id::text, originator_version, topic, state FROM {0}.{1}"
             " WHERE notification_id > %s AND notification_id <= %s ORDER BY notification_id LIMIT %s"
         )
+        self.stream_rows_statement = self._on_table(
+            "SELECT notification_id, originator_id::text, originator_version, topic, state FROM {0}.{1}"
+            " WHERE notification_id > %s AND notification_id <= %s ORDER BY notification_id"
+        )
         self.select_all_events_statement = self._on_table(
             "SELECT originator_id, originator_version, topic, state FROM {0}.{1}"
             " WHERE originator_id = %s ORDER BY originator_version ASC"
@@ -189,6 +193,22 @@ class EventTableRecorder(GroupCommitting, PostgresApplicationRecorder):
         with self.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as curs:
             curs.execute(self.select_rows_statement, (after, stop, limit), prepare=True, binary=True)
             return [StoredRow(*row) for row in curs.fetchall()]
+
+    def stream_rows(self, after: int, stop: int, page: int) -> Iterator[list[StoredRow]]:
+        """The log's events in (after, stop] as plain rows, ``page`` at a time, from one query: a
+        server-side cursor in one transaction (one snapshot of the log), on a connection of the pool
+        held until the last page is read or the iterator is closed. A page of :meth:`select_rows` is a
+        query of its own, planned for its ``LIMIT``; before the table's statistics are gathered the
+        planner may sort every remaining row for each page."""
+        with (
+            self.datastore.get_connection() as conn,
+            conn.transaction(),
+            conn.cursor("disputes_stream_rows", row_factory=tuple_row) as curs,
+        ):
+            curs.itersize = page
+            curs.execute(self.stream_rows_statement, (after, stop), binary=True)
+            while rows := curs.fetchmany(page):
+                yield [StoredRow(*row) for row in rows]
 
     def select_events_of(self, originator_ids: Sequence[UUID]) -> list[StoredEvent]:
         """Every event of these aggregates in one query, by aggregate and version."""

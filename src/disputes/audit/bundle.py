@@ -17,7 +17,8 @@ import os
 import sqlite3
 import tempfile
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,8 +29,10 @@ from disputes.adapters.database import DatabaseUrl
 from disputes.application.claims import DisputesApplication
 from disputes.application.records import event_record, rfc3339
 from disputes.audit import AuditError
+from disputes.audit.blocks import OPENINGS, Block, ClaimRows, blocks, opening
 from disputes.audit.canonical import chain_record, line
 from disputes.audit.chain import DEFAULT_BATCH, SealReader, decode, seal_new_events, seal_reader
+from disputes.audit.export_ranges import RANGE_EVENTS, processes_possible, range_blocks
 from disputes.audit.format import CLAIM_COLUMNS, CLAIMS, EVENTS, FORMAT, MANIFEST, PUBLIC_KEY, SIGNATURE
 from disputes.audit.keys import SigningKey
 from disputes.audit.verify_store import fault, walk_sealed_lines
@@ -138,53 +141,15 @@ class _ClaimSummaries:
         self.conn.execute("PRAGMA journal_mode = OFF")
         self.conn.execute("PRAGMA synchronous = OFF")
         self.conn.execute(self.CREATE)
-        self.pending: dict[str, list[Any]] = {}
+        self.pending = ClaimRows()
         """Rows of the claims seen since the last flush, in first-seen order: a bounded number."""
 
-    OPENINGS = frozenset({"ClaimOpened", "OrderRecorded"})
-    """The first event of a claim, or of an order (a merchant's standing has no opening facts)."""
-
-    @staticmethod
-    def opening(record: dict[str, Any]) -> tuple[Any, ...]:
-        data = record["data"]
-        order = data.get("order_amount") or data.get("total_amount") or {}
-        claimed = data.get("claimed_amount") or {}
-        return (
-            data.get("order_id"),
-            data.get("buyer_id") or record["actor"]["id"],
-            data.get("merchant_id"),
-            data.get("kind"),
-            data.get("reason"),
-            order.get("currency"),
-            order.get("amount"),
-            claimed.get("amount"),
-            record["recorded_at"],
-        )
-
-    def add(self, record: dict[str, Any]) -> None:
-        row = self.pending.get(record["claim_id"])
-        if row is not None:  # the claim's later event: counted in memory, written at the next flush
-            row[10] += 1
-            row[12], row[14], row[15], row[16] = (
-                record["version"],
-                record["position"],
-                record["type"],
-                record["recorded_at"],
-            )
-            return
-        opening = self.opening(record) if record["type"] in self.OPENINGS else (None,) * 9
-        self.pending[record["claim_id"]] = [
-            record["claim_id"],
-            *opening,
-            1,
-            record["version"],
-            record["version"],
-            record["position"],
-            record["position"],
-            record["type"],
-            record["recorded_at"],
-        ]
-        if len(self.pending) >= self.PENDING:
+    def add(self, rows: list[list[Any]]) -> None:
+        """A block's claim rows (:mod:`disputes.audit.blocks`), joined to the claims' rows so far."""
+        pending = self.pending
+        for row in rows:
+            pending.merge(row)
+        if len(pending) >= self.PENDING:
             self.flush()
 
     PENDING = 10 * DEFAULT_BATCH
@@ -205,8 +170,8 @@ class _ClaimSummaries:
                 for domain_event in app.events.get(claim_id_of(claim_id), lte=1):
                     record = event_record(domain_event).as_dict()
                     # A merchant's standing opens with StandingOpened: its row keeps these cells empty.
-                    if record["type"] in self.OPENINGS:
-                        updates.append((*self.opening(record), claim_id))
+                    if record["type"] in OPENINGS:
+                        updates.append((*opening(record), claim_id))
             self.conn.executemany(self.SET_OPENING, updates)
 
     def count(self) -> int:
@@ -243,11 +208,19 @@ class _Selection:
     range: dict[str, Any]
     first_prev_hash: str
     total: int
-    records: Iterator[tuple[dict[str, Any], bytes]]
-    """Each chain record with its events.jsonl line."""
+    blocks: Generator[Block, None, None]
+    """The chain records with their events.jsonl lines, in store order."""
 
 
-def _select_period(app: DisputesApplication, reader: SealReader, period: Period, batch: int) -> _Selection:
+def _select_period(
+    app: DisputesApplication,
+    db: DatabaseUrl,
+    reader: SealReader,
+    period: Period,
+    batch: int,
+    workers: int,
+    range_events: int,
+) -> _Selection:
     head = reader.head()
     first = reader.boundary(period.start)
     end = reader.boundary(period.end)
@@ -256,8 +229,14 @@ def _select_period(app: DisputesApplication, reader: SealReader, period: Period,
     stop = max(stop, after)
     prev = reader.hash_before(after + 1)
     rng = {"from": rfc3339(period.start), "to": rfc3339(period.end)}
-    records = walk_sealed_lines(app, reader, after, stop, prev, batch=batch, allow_unsealed=False)
-    return _Selection("period", rng, prev, reader.count(after, stop), records)
+    total = reader.count(after, stop)
+    if workers > 1 and total >= 2 * range_events and processes_possible(app, db):
+        ranges = reader.split(after, stop, prev, range_events)
+        made = range_blocks(app, reader, ranges, db=db, workers=min(workers, len(ranges)), batch=batch)
+    else:
+        records = walk_sealed_lines(app, reader, after, stop, prev, batch=batch, allow_unsealed=False)
+        made = blocks(records, DEFAULT_BATCH)
+    return _Selection("period", rng, prev, total, made)
 
 
 def _select_claim(app: DisputesApplication, reader: SealReader, claim_id: str) -> _Selection:
@@ -291,7 +270,7 @@ def _select_claim(app: DisputesApplication, reader: SealReader, claim_id: str) -
             yield chained, line(chained)
 
     rng = {"claim_id": claim_id, "first_version": rows[0].version, "last_version": rows[-1].version}
-    return _Selection("claim", rng, first_prev, len(rows), records())
+    return _Selection("claim", rng, first_prev, len(rows), blocks(records(), DEFAULT_BATCH))
 
 
 def export_bundle(
@@ -306,11 +285,16 @@ def export_bundle(
     now: datetime | None = None,
     batch: int = EXPORT_BATCH,
     seal_first: bool = True,
+    workers: int = 1,
+    range_events: int = RANGE_EVENTS,
 ) -> ExportResult:
     """Write the signed bundle of a period or of one claim to ``out``.
 
     The seal is brought up to date first (unless ``seal_first`` is off); every exported event must
     match it, else :class:`~disputes.audit.IntegrityFault` names the position and nothing is written.
+    With ``workers`` above 1, a period of at least two ranges of ``range_events`` sealed events has its
+    ranges made by that many worker processes (:mod:`disputes.audit.export_ranges`), a smaller one in
+    this process (starting workers would cost more than they save); the bundle is the same.
     """
     if (period is None) == (claim_id is None):
         raise AuditError("export needs either a period (--from and --to) or a claim (--claim)")
@@ -323,7 +307,7 @@ def export_bundle(
     try:
         with seal_reader(db) as reader, tempfile.TemporaryDirectory(prefix="disputes-export-") as scratch:
             if period is not None:
-                selection = _select_period(app, reader, period, batch)
+                selection = _select_period(app, db, reader, period, batch, workers, range_events)
             else:
                 assert claim_id is not None
                 selection = _select_claim(app, reader, claim_id)
@@ -354,23 +338,19 @@ def _write(
     events = _Member(archive, EVENTS)
     count, first_position, last_position = 0, None, None
     last_hash = selection.first_prev_hash
-    lines: list[bytes] = []
     try:
-        for record, text in selection.records:
-            lines.append(text)
-            if len(lines) >= DEFAULT_BATCH:
-                events.write(b"".join(lines))
-                lines.clear()
-            summaries.add(record)
-            count += 1
-            first_position = record["position"] if first_position is None else first_position
-            last_position, last_hash = record["position"], record["hash"]
-            if progress is not None and count % DEFAULT_BATCH == 0:
-                progress(count, selection.total)
+        with closing(selection.blocks) as made:
+            for block in made:
+                events.write(block.lines)
+                summaries.add(block.claims)
+                count += block.events
+                first_position = block.first_position if first_position is None else first_position
+                last_position, last_hash = block.last_position, block.last_hash
+                if progress is not None:
+                    progress(count, selection.total)
     except BaseException:
         events.stream.close()  # the zip cannot be closed with a member open; the file is discarded anyway
         raise
-    events.write(b"".join(lines))
     files = {EVENTS: events.close()}
     summaries.fill_openings(app)
     claims = _Member(archive, CLAIMS)

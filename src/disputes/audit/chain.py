@@ -10,7 +10,7 @@ drives it standalone.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -48,6 +48,14 @@ class SealedRow(NamedTuple):
     version: int
     recorded_at: str
     hash: str
+
+
+class SealedRange(NamedTuple):
+    """Positions (after, stop] of the log, and the sealed hash of the position before them."""
+
+    after: int
+    stop: int
+    prev_hash: str
 
 
 def seal_time(moment: datetime) -> str:
@@ -91,6 +99,10 @@ class _Sql:
             " WHERE claim_id = ? AND version = ?"
         )
         self.boundary = q("SELECT min(position) FROM audit_seal WHERE recorded_at >= ?")
+        self.nth = q(
+            "SELECT position, hash FROM audit_seal WHERE position > ? AND position <= ?"
+            " ORDER BY position LIMIT 1 OFFSET ?"
+        )
 
 
 SQLITE_SQL = _Sql("?")
@@ -179,7 +191,7 @@ STORE_END = 2**63 - 1
 
 def iter_stored(
     app: DisputesApplication, after: int, stop: int | None = None, batch: int = DEFAULT_BATCH
-) -> Iterator[Notification | StoredRow]:
+) -> Generator[Notification | StoredRow, None, None]:
     """:func:`iter_notifications`, as the store's plain rows when its recorder reads them (ours do):
     no UUID object and no Notification per event. :func:`as_notification` makes one when needed. Pages
     are read ahead (:func:`paged`) where the recorder asks for it."""
@@ -188,6 +200,10 @@ def iter_stored(
         yield from iter_notifications(app, after, stop, batch)
         return
     end = STORE_END if stop is None else stop
+    stream = getattr(app.recorder, "stream_rows", None)
+    if stream is not None:
+        yield from read_ahead(stream(after, end, batch))
+        return
     ahead = bool(getattr(app.recorder, "rows_read_ahead", False))
     yield from paged(lambda start: select(start, end, batch), after, batch, _row_id, ahead=ahead)
 
@@ -218,6 +234,21 @@ def paged(
             yield from page
             if len(page) < batch:
                 return
+
+
+def read_ahead(pages: Iterator[Sequence[T]]) -> Iterator[T]:
+    """The rows of ``pages``, the next page read by a thread of its own while this one is worked on;
+    ``pages`` is closed when done (or when this iterator is)."""
+    try:
+        with ThreadPoolExecutor(1, thread_name_prefix="disputes-read-ahead") as pool:
+            coming = pool.submit(next, pages, None)
+            while (page := coming.result()) is not None:
+                coming = pool.submit(next, pages, None)
+                yield from page
+    finally:
+        close = getattr(pages, "close", None)
+        if close is not None:
+            close()
 
 
 def as_notification(app: DisputesApplication, row: Notification | StoredRow) -> Notification:
@@ -301,7 +332,20 @@ class SealReader:
         with _seal_errors():
             return [SealedRow(*row) for row in self.conn.execute(self.sql.claim_rows, (claim_id,))]
 
-    def rows(self, after: int, stop: int, batch: int = DEFAULT_BATCH) -> Iterator[SealedRow]:
+    def split(self, after: int, stop: int, prev_hash: str, size: int) -> list[SealedRange]:
+        """Positions (after, stop] in ranges of ``size`` sealed rows (the last one takes the rest, sealed
+        or not), each with the sealed hash before it: ``prev_hash`` for the first, then the hash of the
+        last sealed row of the range before. Each range's chain can be made on its own."""
+        ranges: list[SealedRange] = []
+        while True:
+            row = self._one(self.sql.nth, (after, stop, size - 1))
+            if row is None or int(row[0]) >= stop:
+                ranges.append(SealedRange(after, stop, prev_hash))
+                return ranges
+            ranges.append(SealedRange(after, int(row[0]), prev_hash))
+            after, prev_hash = int(row[0]), str(row[1])
+
+    def rows(self, after: int, stop: int, batch: int = DEFAULT_BATCH) -> Generator[SealedRow, None, None]:
         """Sealed rows with positions in (after, stop], in order (on PostgreSQL, pages read ahead)."""
 
         def select(start: int) -> list[Any]:

@@ -81,53 +81,59 @@ def walk_sealed_lines(
     store = iter_stored(app, after, stop, batch)
     seal = reader.rows(after, min(stop, head), batch)
     raw = raw_decoder(app)
-    pending_seal = next(seal, None)
-    for notification in store:
-        position = notification.id
-        if pending_seal is not None and pending_seal.position < position:
+    try:
+        pending_seal = next(seal, None)
+        for notification in store:
+            position = notification.id
+            if pending_seal is not None and pending_seal.position < position:
+                raise fault(
+                    "removed", pending_seal.position, f"{_describe(pending_seal)} is sealed but not stored"
+                )
+            fast = raw(notification)
+            if fast is not None:
+                chained, text = chain_line(position, fast, prev_hash)
+            else:
+                try:
+                    record = decode(app, as_notification(app, notification))
+                except Exception as exc:
+                    raise fault(
+                        "altered", position, f"the stored event no longer decodes ({type(exc).__name__})"
+                    ) from None
+                chained = chain_record(position, record, prev_hash)
+                text = line(chained)
+            if pending_seal is None or pending_seal.position > position:
+                if position <= head:
+                    raise fault(
+                        "inserted",
+                        position,
+                        f"claim {chained['claim_id']} version {chained['version']} was never sealed",
+                    )
+                if not allow_unsealed:
+                    raise fault("unsealed", position, "the event is not sealed yet")
+            else:
+                sealed = pending_seal
+                pending_seal = next(seal, None)
+                claim_id, version = chained["claim_id"], chained["version"]
+                if (claim_id, version) != (sealed.claim_id, sealed.version):
+                    elsewhere = reader.at_version(claim_id, version)
+                    if elsewhere is not None:
+                        raise fault(
+                            "reordered",
+                            position,
+                            f"holds claim {claim_id} version {version}, sealed at position {elsewhere.position}",
+                        )
+                    raise fault("altered", position, f"sealed as {_describe(sealed)}, stored event differs")
+                if chained["hash"] != sealed.hash:
+                    raise fault("altered", position, f"{_describe(sealed)} does not match its seal")
+            prev_hash = chained["hash"]
+            yield chained, text
+        if pending_seal is not None:
             raise fault(
                 "removed", pending_seal.position, f"{_describe(pending_seal)} is sealed but not stored"
             )
-        fast = raw(notification)
-        if fast is not None:
-            chained, text = chain_line(position, fast, prev_hash)
-        else:
-            try:
-                record = decode(app, as_notification(app, notification))
-            except Exception as exc:
-                raise fault(
-                    "altered", position, f"the stored event no longer decodes ({type(exc).__name__})"
-                ) from None
-            chained = chain_record(position, record, prev_hash)
-            text = line(chained)
-        if pending_seal is None or pending_seal.position > position:
-            if position <= head:
-                raise fault(
-                    "inserted",
-                    position,
-                    f"claim {chained['claim_id']} version {chained['version']} was never sealed",
-                )
-            if not allow_unsealed:
-                raise fault("unsealed", position, "the event is not sealed yet")
-        else:
-            sealed = pending_seal
-            pending_seal = next(seal, None)
-            claim_id, version = chained["claim_id"], chained["version"]
-            if (claim_id, version) != (sealed.claim_id, sealed.version):
-                elsewhere = reader.at_version(claim_id, version)
-                if elsewhere is not None:
-                    raise fault(
-                        "reordered",
-                        position,
-                        f"holds claim {claim_id} version {version}, sealed at position {elsewhere.position}",
-                    )
-                raise fault("altered", position, f"sealed as {_describe(sealed)}, stored event differs")
-            if chained["hash"] != sealed.hash:
-                raise fault("altered", position, f"{_describe(sealed)} does not match its seal")
-        prev_hash = chained["hash"]
-        yield chained, text
-    if pending_seal is not None:
-        raise fault("removed", pending_seal.position, f"{_describe(pending_seal)} is sealed but not stored")
+    finally:  # now, not when the fault is dropped: a read in flight, a connection held
+        store.close()
+        seal.close()
 
 
 @dataclass(frozen=True)

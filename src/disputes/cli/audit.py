@@ -22,6 +22,7 @@ from disputes.cli.common import (
     ProgressBar,
     log_position,
     opened_container,
+    positive_int,
     rfc3339_argument,
 )
 
@@ -63,6 +64,14 @@ def register(subparsers: Any) -> None:
     export.add_argument("--out", required=True, type=Path, metavar="FILE.zip")
     export.add_argument(
         "--key", type=Path, metavar="FILE", help="signing key (default: DISPUTES_SIGNING_KEY_FILE)"
+    )
+    export.add_argument(
+        "--workers",
+        type=positive_int,
+        default=None,
+        metavar="N",
+        help="processes that make a large period's records (default: the CPUs this process may use; "
+        "1: all in this process)",
     )
     export.add_argument("--no-progress", action="store_true", help="no progress bar")
     export.set_defaults(handler=_guarded(run_export))
@@ -143,6 +152,7 @@ def run_keys_generate(args: argparse.Namespace) -> int:
 def run_export(args: argparse.Namespace) -> int:
     from disputes.audit.bundle import Period, export_bundle
     from disputes.audit.keys import load_signing_key
+    from disputes.cli.workers import usable_cpus
     from disputes.settings import Settings
 
     period = None
@@ -168,6 +178,7 @@ def run_export(args: argparse.Namespace) -> int:
                 period=period,
                 claim_id=args.claim_id,
                 progress=bar.update,
+                workers=args.workers or usable_cpus(),
             )
     finally:
         bar.finish()
