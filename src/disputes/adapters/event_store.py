@@ -216,7 +216,6 @@ class EventTableRecorder(GroupCommitting, PostgresApplicationRecorder):
             return []
         return self._stored_events(self.select_events_of_statement, (list(originator_ids),))
 
-    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def select_events(
         self,
         originator_id: UUID | str,
@@ -226,12 +225,17 @@ class EventTableRecorder(GroupCommitting, PostgresApplicationRecorder):
         desc: bool = False,
         limit: int | None = None,
     ) -> Sequence[StoredEvent]:
-        """The library's query (retried as it does); every event of one aggregate with a statement
-        compiled once, the others composed by the library."""
+        """Every event of one aggregate with a statement compiled once; the other selections composed by
+        the library. Both are retried as the library retries its own."""
         if gt is None and lte is None and not desc and limit is None:
-            return self._stored_events(self.select_all_events_statement, (originator_id,))
+            found: list[StoredEvent] = self._select_all_events(originator_id)
+            return found
         events: Sequence[StoredEvent] = super().select_events(originator_id, gt=gt, lte=lte, desc=desc, limit=limit)
         return events
+
+    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
+    def _select_all_events(self, originator_id: UUID | str) -> list[StoredEvent]:
+        return self._stored_events(self.select_all_events_statement, (originator_id,))
 
     def _stored_events(self, statement: bytes, params: tuple[Any, ...]) -> list[StoredEvent]:
         with self.datastore.get_connection() as conn, conn.cursor() as curs:

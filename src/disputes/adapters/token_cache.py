@@ -68,12 +68,7 @@ class TokenCache:
     def peek(self, digest: str) -> TokenRecord | None:
         """The cached record of ``digest`` if it may be trusted without reading anything: on PostgreSQL
         (SQLite's counter is a read), while listening and nothing is arriving."""
-        if self.url.dialect != "postgres":
-            return None
-        with self._lock:
-            if not (self._listening and self._quiet()):
-                return None
-            return self._records.get(digest)
+        return self.get(digest)[0] if self.url.dialect == "postgres" else None
 
     def _quiet(self) -> bool:
         """Whether nothing is waiting on the listening socket (a notification is, else)."""

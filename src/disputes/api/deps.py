@@ -95,8 +95,8 @@ def _log_failure(request: Request, reason: str) -> None:
     )
 
 
-def _require_bearer(request: Request) -> None:
-    """401 without a bearer token."""
+async def required_actor(request: Request) -> Actor:
+    """The authenticated principal of the request; 401 without a bearer token or with a bad one."""
     if _bearer_token(request) is None:
         _log_failure(request, "missing" if "Authorization" not in request.headers else "malformed")
         raise ApiProblem(
@@ -106,22 +106,13 @@ def _require_bearer(request: Request) -> None:
             "send Authorization: Bearer <token>",
             _UNAUTHORIZED,
         )
-
-
-def _required(request: Request, actor: Actor | None) -> Actor:
-    """The actor, or 401 for a bad token."""
+    actor = await authenticated(request)
     if actor is None:
         _log_failure(request, "invalid-token")
         raise ApiProblem(
             401, "invalid-token", "Invalid token", "the token is unknown, revoked or expired", _UNAUTHORIZED
         )
     return actor
-
-
-async def required_actor(request: Request) -> Actor:
-    """The authenticated principal of the request; 401 without a bearer token or with a bad one."""
-    _require_bearer(request)
-    return _required(request, await authenticated(request))
 
 
 async def get_actor(

@@ -66,7 +66,7 @@ def _run(container: Container, *, once: bool) -> int:
     # The deadline engine's round catches the views up first; a crossing it causes shows next round.
     standing = StandingEngine(
         container.app, ViewStore(database), before_tick=runner.run_until_caught_up,
-        review_every=0.0 if once else container.settings.standing_review_seconds,
+        review_every=container.settings.standing_review_seconds,  # the first round reviews at once
     )
     reminders = ReminderEngine(container.app, ViewStore(database))
     try:

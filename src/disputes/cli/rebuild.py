@@ -3,9 +3,8 @@
 With ``workers`` above 1, the views that own tables are rebuilt in that many partitions, each in a
 process of its own (``projections/partitions.py``: partition ``i`` projects the aggregates whose id's
 last two bytes modulo ``workers`` are ``i``, selected in SQL, up to the head recorded when the rebuild
-began); then one runner in this
-process brings every projection (the audit seal, which is a chain and cannot be split, included) up to
-the events recorded meanwhile. With 1, a single runner does it all, as a following worker would.
+began); then one runner in this process brings every projection (the audit seal, which is a chain and
+cannot be split, included) up to the events recorded meanwhile. With 1, a single runner does it all, as a following worker would.
 
 The partitions' processes are forked where the system can (nothing to import again: a rebuild of a
 modest log would otherwise spend more time starting than working); each builds a composition root of
